@@ -1,0 +1,1 @@
+"""The `kclone` command line: thin click commands over the library."""
