@@ -30,6 +30,7 @@ __all__ = [
     "KafkaError",
     "InvalidRequestError",
     "FrameTooLarge",
+    "InvalidResponseError",
     "error_for_code",
     "code_for_exception",
     "ALL_ERRORS",
@@ -207,6 +208,14 @@ class FrameTooLarge(InvalidRequestError):
         super().__init__(f"frame of {size} bytes exceeds the maximum request size {max_size}")
         self.size = size
         self.max_size = max_size
+
+
+class InvalidResponseError(Exception):
+    """A broker's response frame we cannot parse or did not expect (client side).
+
+    Not a Kafka error code: our own client closes the connection on it, as Kafka's
+    ``NetworkClient`` does on a correlation id mismatch.
+    """
 
 
 #: Every error class, ordered by code.

@@ -1,0 +1,198 @@
+"""The one generic codec: compiles a ``@struct``/``@message`` declaration into closures.
+
+The counterpart of the Java code Kafka's ``MessageDataGenerator`` writes per message
+(``read(Readable, version)``/``write(Writable, cache, version)``), built at run time instead:
+``compile_struct(cls, version, flexible)`` walks the field table once and returns a reader and a
+writer specialised for that version (absent fields dropped, compact or classic lengths chosen,
+tagged fields mapped). Results are cached, so decoding a Produce request costs one closure call
+per field, with no version tests on the hot path.
+
+Wire order of a struct: the non-tagged fields present in the version, in declaration order;
+then, in flexible versions, the tagged-field section (KIP-482): an unsigned-varint count, then
+per field ``tag``, ``size`` (unsigned varints) and the value. Unknown tags are skipped, as the
+Kafka readers do; we do not keep them (no message we serve needs to echo them back).
+"""
+
+from __future__ import annotations
+
+import struct as _struct
+from functools import lru_cache
+from typing import Any
+
+from . import primitives as p
+from .primitives import DecodeError, Reader, Writer, read_unsigned_varint, write_unsigned_varint
+from .schema import ArrayOf, FieldSpec, Type, is_struct
+
+__all__ = [
+    "compile_struct",
+    "encode_message",
+    "encode_message_parts",
+    "decode_message",
+    "DecodeError",
+]
+
+_FIXED: dict[str, tuple[Reader, Writer]] = {
+    "int8": (p.read_int8, p.write_int8),
+    "int16": (p.read_int16, p.write_int16),
+    "int32": (p.read_int32, p.write_int32),
+    "int64": (p.read_int64, p.write_int64),
+    "uint16": (p.read_uint16, p.write_uint16),
+    "float64": (p.read_float64, p.write_float64),
+    "bool": (p.read_bool, p.write_bool),
+    "uuid": (p.read_uuid, p.write_uuid),
+}
+
+
+@lru_cache(maxsize=None)
+def _type_codec(tp: Any, version: int, flexible: bool, nullable: bool) -> tuple[Reader, Writer]:
+    if isinstance(tp, Type):
+        kind = tp.kind
+        if kind in _FIXED:
+            return _FIXED[kind]
+        if kind == "string":
+            return p.string_codec(compact=flexible, nullable=nullable)
+        if kind == "bytes":
+            return p.bytes_codec(compact=flexible, nullable=nullable)
+        if kind == "records":
+            return p.records_codec(compact=flexible)
+        raise AssertionError(f"unknown type {kind}")
+    if isinstance(tp, ArrayOf):
+        element = _type_codec(tp.element, version, flexible, False)
+        return p.array_codec(element, compact=flexible, nullable=nullable)
+    assert is_struct(tp), f"unknown field type {tp!r}"
+    assert not nullable, "nullable struct fields are not used by the 2.8 APIs we declare"
+    return compile_struct(tp, version, flexible)
+
+
+def _field_codec(spec: FieldSpec, version: int, flexible: bool) -> tuple[Reader, Writer]:
+    compact = flexible and (spec.flexible is None or version in spec.flexible)
+    return _type_codec(spec.type, version, compact, version in spec.nullable)
+
+
+@lru_cache(maxsize=None)
+def compile_struct(cls: type, version: int, flexible: bool) -> tuple[Reader, Writer]:
+    """Reader ``(buf, pos) -> (obj, pos)`` and writer ``(out, parts, obj)`` for one version."""
+    plain: list[tuple[str, Reader, Writer]] = []
+    tagged: list[tuple[int, str, Reader, Writer, Any]] = []
+    for spec in cls.__kafka_fields__:
+        if version not in spec.versions:
+            continue
+        rd, wr = _field_codec(spec, version, flexible)
+        if flexible and spec.tag is not None and version in spec.tagged:
+            tagged.append((spec.tag, spec.name, rd, wr, spec.default))
+        else:
+            plain.append((spec.name, rd, wr))
+    tagged.sort(key=lambda t: t[0])
+    by_tag = {tag: (name, rd) for tag, name, rd, _, _ in tagged}
+    plain_readers = tuple((name, rd) for name, rd, _ in plain)
+    plain_writers = tuple((name, wr) for name, _, wr in plain)
+    tagged_writers = tuple((tag, name, wr, default) for tag, name, _, wr, default in tagged)
+
+    if not flexible:
+
+        def read(buf: Any, pos: int) -> tuple[Any, int]:
+            kw = {}
+            for name, rd in plain_readers:
+                kw[name], pos = rd(buf, pos)
+            return cls(**kw), pos
+
+        def write(out: bytearray, parts: list, obj: Any) -> None:
+            for name, wr in plain_writers:
+                wr(out, parts, getattr(obj, name))
+
+        return read, write
+
+    def read_flexible(buf: Any, pos: int) -> tuple[Any, int]:
+        kw = {}
+        for name, rd in plain_readers:
+            kw[name], pos = rd(buf, pos)
+        count, pos = read_unsigned_varint(buf, pos)
+        for _ in range(count):
+            tag, pos = read_unsigned_varint(buf, pos)
+            size, pos = read_unsigned_varint(buf, pos)
+            end = pos + size
+            if end > len(buf):
+                raise DecodeError(f"tagged field {tag} of {size} bytes runs past the end")
+            known = by_tag.get(tag)
+            if known is not None:
+                name, rd = known
+                kw[name], used = rd(buf, pos)
+                if used != end:
+                    raise DecodeError(f"tagged field {tag} declared {size} bytes, used {used - pos}")
+            pos = end
+        return cls(**kw), pos
+
+    def write_flexible(out: bytearray, parts: list, obj: Any) -> None:
+        for name, wr in plain_writers:
+            wr(out, parts, getattr(obj, name))
+        present = []
+        for tag, name, wr, default in tagged_writers:
+            value = getattr(obj, name)
+            if value != default:
+                present.append((tag, wr, value))
+        write_unsigned_varint(out, len(present))
+        for tag, wr, value in present:
+            body = bytearray()
+            inner_parts: list = []
+            wr(body, inner_parts, value)
+            assert not inner_parts, "records cannot be tagged fields"
+            write_unsigned_varint(out, tag)
+            write_unsigned_varint(out, len(body))
+            out += body
+
+    return read_flexible, write_flexible
+
+
+def _codec(cls: type, version: int) -> tuple[Reader, Writer]:
+    if version not in cls.VALID_VERSIONS:
+        raise ValueError(f"{cls.__name__} has no version {version} (valid {cls.VALID_VERSIONS})")
+    return compile_struct(cls, version, version in cls.FLEXIBLE_VERSIONS)
+
+
+def encode_message_parts(msg: Any, version: int, out: bytearray, parts: list) -> None:
+    """Append ``msg`` at ``version`` to ``out``; zero-copy records go to ``parts``."""
+    _codec(type(msg), version)[1](out, parts, msg)
+
+
+def encode_message(msg: Any, version: int) -> bytes:
+    """``msg`` at ``version`` as one ``bytes`` (records parts joined in)."""
+    out = bytearray()
+    parts: list = []
+    encode_message_parts(msg, version, out, parts)
+    return join_parts(out, parts)
+
+
+def join_parts(out: bytearray, parts: list) -> bytes:
+    if not parts:
+        return bytes(out)
+    chunks = []
+    last = 0
+    for offset, ref in parts:
+        chunks.append(out[last:offset])
+        chunks.append(ref if isinstance(ref, (bytes, memoryview)) else bytes(ref))
+        last = offset
+    chunks.append(out[last:])
+    return b"".join(chunks)
+
+
+_DECODE_FAULTS = (DecodeError, _struct.error, IndexError, ValueError, OverflowError, TypeError)
+
+
+def decode_message(cls: type, buf: Any, version: int, pos: int = 0, *, exact: bool = True) -> tuple[Any, int]:
+    """Decode ``cls`` at ``version`` from ``buf[pos:]``; returns ``(message, end)``.
+
+    With ``exact`` (the default) the message must end exactly at the end of ``buf``. Any
+    mismatch raises ``DecodeError``.
+    """
+    reader = _codec(cls, version)[0]
+    if not isinstance(buf, memoryview):
+        buf = memoryview(buf)
+    try:
+        msg, end = reader(buf, pos)
+    except DecodeError:
+        raise
+    except _DECODE_FAULTS as exc:
+        raise DecodeError(f"{cls.__name__} v{version}: {type(exc).__name__}: {exc}") from None
+    if exact and end != len(buf):
+        raise DecodeError(f"{cls.__name__} v{version}: {len(buf) - end} trailing bytes")
+    return msg, end
