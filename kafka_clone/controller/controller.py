@@ -1,0 +1,314 @@
+"""KafkaController: election, failover, resignation and broker membership.
+
+Mirrors Kafka 2.8's `KafkaController` (controller/KafkaController.scala):
+- Every broker watches `/controller` and, when it is absent, tries to win it with the election
+  multi (`KafkaZkClient.register_controller_and_increment_controller_epoch`).  First writer wins.
+- The winner runs `on_controller_failover`: it watches `/brokers/ids`, loads the live brokers and
+  their epochs (czxid) into `ControllerContext`, and from then on reacts to brokers joining,
+  leaving and bouncing.
+- All of it runs in ONE task (`ControllerEventManager`): watch handlers only enqueue events.
+
+The controller's *term* (Kafka: the time between `onControllerFailover` and
+`onControllerResignation`) is a trio cancel scope.  Losing `/controller` or the ZooKeeper session
+cancels it, which interrupts any controller work in flight; what still reaches ZooKeeper is
+fenced by the `/controller_epoch` zkVersion check on every controller write.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Awaitable, Callable
+
+import attrs
+import trio
+
+from kafka_clone.controller.context import ControllerContext
+from kafka_clone.controller.event_manager import ControllerEventManager
+from kafka_clone.controller.events import (
+    BrokerChange, BrokerModifications, ControllerChange, ControllerEvent, Expire, Reelect,
+    RegisterBrokerAndReelect, ShutdownEventThread, Startup,
+)
+from zk.client import StateChangeHandler, ZNodeChangeHandler, ZNodeChildChangeHandler
+from zk.kafka_zk_client import ControllerMovedError, KafkaZkClient
+from zk.znodes import BrokerIdsZNode, BrokerIdZNode, ControllerZNode
+
+log = logging.getLogger(__name__)
+
+
+@attrs.define(eq=False)
+class ControllerTerm:
+    """One term as controller: its epoch and the cancel scopes that end with it."""
+
+    epoch: int
+    epoch_zk_version: int
+    scopes: set[trio.CancelScope] = attrs.Factory(set)
+    cancelled: bool = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        for scope in self.scopes:
+            scope.cancel()
+
+
+@attrs.frozen
+class ControllerStatistics:
+    active_controller_id: int
+    is_active: bool
+    epoch: int
+    live_broker_ids: tuple[int, ...]
+    events_processed: int
+    terms_won: int
+
+
+@attrs.define(eq=False)
+class KafkaController:
+    broker_id: int
+    zk_client: KafkaZkClient
+    #: Registers `/brokers/ids/<id>` again after a session expiry; returns the new broker epoch.
+    register_broker: Callable[[], Awaitable[int]]
+    context: ControllerContext = attrs.Factory(ControllerContext)
+    active_controller_id: int = -1
+    terms_won: int = 0
+    _term: ControllerTerm | None = None
+    _nursery: trio.Nursery | None = None
+    _events: ControllerEventManager = attrs.field(init=False)
+    #: Set each time the active controller id changes; replaced after firing (tests, CLI, demos).
+    changed: trio.Event = attrs.Factory(trio.Event)
+
+    def __attrs_post_init__(self) -> None:
+        self._events = ControllerEventManager(self._process)
+
+    # ---- public ----
+
+    @property
+    def is_active(self) -> bool:
+        return self._term is not None and not self._term.cancelled
+
+    def statistics(self) -> ControllerStatistics:
+        return ControllerStatistics(
+            self.active_controller_id, self.is_active, self.context.epoch,
+            tuple(sorted(self.context.live_brokers)), self._events.processed, self.terms_won,
+        )
+
+    def put(self, event: ControllerEvent) -> None:
+        self._events.put(event)
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Start the event task, queue Startup, run until cancelled; resign on the way out."""
+        zk = self.zk_client.zk
+        zk.register_state_change_handler(StateChangeHandler(
+            "controller-state-change-handler",
+            before_initializing_session=self._on_session_expired,
+            after_initializing_session=lambda: self.put(RegisterBrokerAndReelect()),
+        ))
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                await nursery.start(self._events.run)
+                self.put(Startup())
+                task_status.started()
+        finally:
+            zk.unregister_state_change_handler("controller-state-change-handler")
+            self._events.close()
+            with trio.CancelScope(shield=True), trio.move_on_after(5):
+                await self._resign(delete_znode=True)
+
+    def shutdown(self) -> None:
+        self.put(ShutdownEventThread())
+
+    # ---- event processing ----
+
+    async def _process(self, event: ControllerEvent) -> None:
+        if event.needs_active_controller:
+            term = self._term
+            if term is None or term.cancelled:
+                return
+            with trio.CancelScope() as scope:
+                term.scopes.add(scope)
+                try:
+                    await self._dispatch(event)
+                except ControllerMovedError as exc:
+                    log.warning("[Controller id=%d] %s", self.broker_id, exc)
+                    await self._maybe_resign()
+                finally:
+                    term.scopes.discard(scope)
+            if scope.cancelled_caught:
+                log.info("[Controller id=%d] %s interrupted: no longer the controller",
+                         self.broker_id, type(event).__name__)
+            return
+        await self._dispatch(event)
+
+    async def _dispatch(self, event: ControllerEvent) -> None:
+        match event:
+            case Startup():
+                await self._process_startup()
+            case ControllerChange():
+                await self._maybe_resign()
+            case Reelect():
+                await self._process_reelect()
+            case Expire():
+                await self._process_expire()
+            case RegisterBrokerAndReelect():
+                epoch = await self.register_broker()
+                log.info("[Controller id=%d] re-registered broker after session expiry, broker epoch %d",
+                         self.broker_id, epoch)
+                await self._process_reelect()
+            case BrokerChange():
+                await self._process_broker_change()
+            case BrokerModifications(broker_id=broker_id):
+                await self._process_broker_modification(broker_id)
+
+    # ---- election (KafkaController.elect / maybeResign) ----
+
+    def _controller_change_handler(self) -> ZNodeChangeHandler:
+        return ZNodeChangeHandler(
+            ControllerZNode.path(),
+            on_create=lambda: self.put(ControllerChange()),
+            on_delete=lambda: self.put(Reelect()),
+            on_data_change=lambda: self.put(ControllerChange()),
+        )
+
+    async def _process_startup(self) -> None:
+        self.zk_client.zk.register_znode_change_handler(self._controller_change_handler())
+        await self._elect()
+
+    async def _process_reelect(self) -> None:
+        await self._maybe_resign()
+        await self._elect()
+
+    async def _process_expire(self) -> None:
+        self._set_active_controller(-1)
+        await self._resign(delete_znode=False)
+
+    def _on_session_expired(self) -> None:
+        # Runs in the trio thread the moment kazoo reports LOST: end the term now, before any
+        # queued event runs, then let the event task do the bookkeeping.
+        if self._term is not None:
+            self._term.cancel()
+        self.put(Expire())
+
+    def _set_active_controller(self, controller_id: int) -> None:
+        if controller_id != self.active_controller_id:
+            self.active_controller_id = controller_id
+            self.changed.set()
+            self.changed = trio.Event()
+
+    async def _elect(self) -> None:
+        current = await self.zk_client.get_controller_id(watch=True)
+        if current is not None:
+            self._set_active_controller(current)
+            log.debug("[Controller id=%d] broker %d has been elected as the controller, so stopping the election process.",
+                      self.broker_id, current)
+            return
+        try:
+            won = await self.zk_client.register_controller_and_increment_controller_epoch(
+                self.broker_id, int(time.time() * 1000))
+        except ControllerMovedError:
+            log.info("[Controller id=%d] another broker won the election", self.broker_id)
+            await self._maybe_resign()
+            return
+        log.info("[Controller id=%d] %d successfully elected as the controller. Epoch incremented to %d "
+                 "and epoch zk version is now %d", self.broker_id, self.broker_id, won.epoch, won.epoch_zk_version)
+        self.context.epoch, self.context.epoch_zk_version = won.epoch, won.epoch_zk_version
+        self._term = ControllerTerm(won.epoch, won.epoch_zk_version)
+        self.terms_won += 1
+        self._set_active_controller(self.broker_id)
+        # Arm the watch again: the create above fired it (ControllerChange will find us active).
+        await self.zk_client.get_controller_id(watch=True)
+        term = self._term
+        with trio.CancelScope() as scope:
+            term.scopes.add(scope)
+            try:
+                await self._on_controller_failover()
+            except ControllerMovedError as exc:
+                log.warning("[Controller id=%d] %s", self.broker_id, exc)
+                await self._maybe_resign()
+            finally:
+                term.scopes.discard(scope)
+
+    async def _maybe_resign(self) -> None:
+        was_active = self.is_active
+        current = await self.zk_client.get_controller_id(watch=True)
+        self._set_active_controller(current if current is not None else -1)
+        if was_active and current != self.broker_id:
+            await self._resign(delete_znode=False)
+
+    async def _resign(self, *, delete_znode: bool) -> None:
+        """Kafka's onControllerResignation: stop acting, forget the context.
+
+        With `delete_znode` (clean shut-down of the active controller) `/controller` is deleted
+        under the epoch check, so the others elect at once instead of after our session ends.
+        """
+        term = self._term
+        if term is None:
+            return
+        self._term = None
+        term.cancel()
+        zk = self.zk_client.zk
+        zk.unregister_znode_child_change_handler(BrokerIdsZNode.path())
+        for broker_id in self.context.live_brokers:
+            zk.unregister_znode_change_handler(BrokerIdZNode.path(broker_id))
+        self.context.reset()
+        if delete_znode:
+            await self.zk_client.delete_controller(term.epoch_zk_version)
+        log.info("[Controller id=%d] Resigned as the controller (epoch %d)", self.broker_id, term.epoch)
+
+    # ---- failover and broker membership ----
+
+    async def _on_controller_failover(self) -> None:
+        """Kafka's onControllerFailover, so far: feature versioning, then watch brokers and load
+        them into the context."""
+        zk = self.zk_client.zk
+        await self.zk_client.enable_feature_versioning()
+        zk.register_znode_child_change_handler(
+            ZNodeChildChangeHandler(BrokerIdsZNode.path(), lambda: self.put(BrokerChange())))
+        brokers = await self.zk_client.get_all_brokers_in_cluster(watch=True)
+        self.context.live_brokers = dict(brokers)
+        for broker_id in brokers:
+            self._watch_broker(broker_id)
+            await zk.exists(BrokerIdZNode.path(broker_id), watch=True)
+        log.info("[Controller id=%d] Initialized controller epoch to %d; live brokers: %s",
+                 self.broker_id, self.context.epoch, ",".join(map(str, sorted(brokers))))
+
+    def _watch_broker(self, broker_id: int) -> None:
+        self.zk_client.zk.register_znode_change_handler(ZNodeChangeHandler(
+            BrokerIdZNode.path(broker_id),
+            on_data_change=lambda: self.put(BrokerModifications(broker_id)),
+        ))
+
+    async def _process_broker_change(self) -> None:
+        """Diff `/brokers/ids` against the context: new, dead and bounced brokers (KIP-380).
+
+        A bounced broker (same id, larger czxid) restarted faster than its old session expired;
+        Kafka treats it as a failure followed by a start-up.
+        """
+        current = await self.zk_client.get_all_brokers_in_cluster(watch=True)
+        cached = self.context.live_brokers
+        new_ids = sorted(set(current) - set(cached))
+        dead_ids = sorted(set(cached) - set(current))
+        bounced_ids = sorted(b for b in set(current) & set(cached) if current[b][1] > cached[b][1])
+        log.info("[Controller id=%d] Newly added brokers: %s, deleted brokers: %s, bounced brokers: %s, "
+                 "all live brokers: %s", self.broker_id, _ids(new_ids), _ids(dead_ids), _ids(bounced_ids),
+                 _ids(sorted(current)))
+        zk = self.zk_client.zk
+        for broker_id in dead_ids:
+            zk.unregister_znode_change_handler(BrokerIdZNode.path(broker_id))
+        self.context.live_brokers = dict(current)
+        self.context.shutting_down_broker_ids -= set(dead_ids)
+        for broker_id in [*new_ids, *bounced_ids]:
+            self._watch_broker(broker_id)
+            await zk.exists(BrokerIdZNode.path(broker_id), watch=True)
+
+    async def _process_broker_modification(self, broker_id: int) -> None:
+        got = await self.zk_client.zk.get_or_none(BrokerIdZNode.path(broker_id), watch=True)
+        if got is None or broker_id not in self.context.live_brokers:
+            return
+        info = BrokerIdZNode.decode(broker_id, got[0])
+        if info != self.context.live_brokers[broker_id][0]:
+            log.info("[Controller id=%d] Updated broker %d: %s", self.broker_id, broker_id, info)
+            self.context.live_brokers[broker_id] = (info, got[1].czxid)
+
+
+def _ids(ids: list[int]) -> str:
+    return ",".join(map(str, ids))

@@ -1,0 +1,62 @@
+"""Controller events (Kafka's `ControllerEvent` case objects in KafkaController.scala).
+
+Events carry no ZooKeeper data: a watch only says "look again", and the handler re-reads
+(Kafka's rule, and kazoo's: a watch wakes, it never carries the answer).  An event that needs a
+reply carries a one-shot channel.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class ControllerEvent:
+    #: Events that make sense only while this broker is the controller run inside its term's
+    #: cancel scope, so losing the role interrupts them (Kafka checks `isActive` instead).
+    needs_active_controller = False
+
+
+@attrs.frozen
+class Startup(ControllerEvent):
+    """Broker start-up: watch `/controller` and try to become the controller."""
+
+
+@attrs.frozen
+class ControllerChange(ControllerEvent):
+    """`/controller` was created or changed: perhaps we lost the role."""
+
+
+@attrs.frozen
+class Reelect(ControllerEvent):
+    """`/controller` was deleted: everybody tries to win it."""
+
+
+@attrs.frozen
+class Expire(ControllerEvent):
+    """Our ZooKeeper session expired: resign at once (our `/controller` is gone)."""
+
+
+@attrs.frozen
+class RegisterBrokerAndReelect(ControllerEvent):
+    """A new session after expiry: register `/brokers/ids/<id>` again (new broker epoch), re-elect."""
+
+
+@attrs.frozen
+class BrokerChange(ControllerEvent):
+    """`/brokers/ids` children changed: diff the live brokers against the context."""
+
+    needs_active_controller = True
+
+
+@attrs.frozen
+class BrokerModifications(ControllerEvent):
+    """A broker's registration data changed (e.g. new endpoints)."""
+
+    broker_id: int
+    needs_active_controller = True
+
+
+@attrs.frozen
+class ShutdownEventThread(ControllerEvent):
+    """Stop draining events (broker shut-down)."""
