@@ -1,0 +1,281 @@
+"""All logs of a broker, mirroring Kafka's ``kafka.log.LogManager`` (2.8).
+
+Per ``log.dirs`` entry the manager owns::
+
+    <dir>/.kafka_cleanshutdown               present only between a clean shutdown and the next start
+    <dir>/recovery-point-offset-checkpoint   offsets below which every log was fsynced
+    <dir>/log-start-offset-checkpoint        each log's log start offset
+    <dir>/replication-offset-checkpoint      high watermarks (written for the ReplicaManager)
+    <dir>/cleaner-offset-checkpoint          first dirty offset of each compacted log
+    <dir>/<topic>-<partition>/               one ``Log``
+    <dir>/<topic>-<partition>.<uuid>-delete/ a deleted log waiting for ``file.delete.delay.ms``
+
+All checkpoints use Kafka's text format (``checkpoints``). ``meta.properties`` belongs to the
+broker (``server/broker_metadata.py``), as in Kafka where ``KafkaServer`` writes it.
+
+Start-up (``open``): each directory's marker decides whether logs are trusted (clean shutdown:
+the recovery point is the log end) or re-validated from their recovery point (unclean: torn
+tails are truncated, lost or corrupt indexes rebuilt). The marker is removed once loading is done,
+so a crash from then on is detected at the next start.
+
+Background work (``run``, one trio task): every ``log.retention.check.interval.ms`` apply
+retention and delayed file deletion; every ``log.flush.scheduler.interval.ms`` flush logs per
+``flush.ms`` and the segments left by a roll; checkpoint recovery points and log start offsets
+every 60 s; compact ``compact`` logs. Each pass is synchronous code (``cleanup_logs``,
+``clean_logs``, ``flush_dirty_logs``, ``checkpoint_*``) that tests call directly; ``run`` only
+schedules it. The synchronous passes mutate logs, so the broker must not run an append on the
+same log in another thread at the same moment (pass ``run_sync`` to serialise them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+
+import attrs
+import trio
+
+from kafka_clone.log import checkpoints
+from kafka_clone.log.cleaner import clean_log
+from kafka_clone.log.clock import Clock, wall_clock_ms
+from kafka_clone.log.log import Log, parse_topic_partition_name
+from kafka_clone.log.log_config import LONG_MAX, LogConfig
+from kafka_clone.protocol.errors import KafkaStorageError
+
+__all__ = ["LogManager", "CLEAN_SHUTDOWN_FILE", "TopicPartition"]
+
+CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown"
+TopicPartition = tuple[str, int]
+
+
+async def _inline(fn: Callable[..., object], *args: object) -> object:
+    return fn(*args)
+
+
+@attrs.define(eq=False)
+class LogManager:
+    log_dirs: tuple[str, ...]
+    default_config: LogConfig
+    clock: Clock = wall_clock_ms
+    topic_configs: dict[str, LogConfig] = attrs.Factory(dict)
+    logs: dict[TopicPartition, Log] = attrs.Factory(dict)
+    cleaner_offsets: dict[TopicPartition, int] = attrs.Factory(dict)
+    #: Renamed ``-delete`` directories and the time after which they are removed.
+    pending_dir_deletes: list[tuple[int, str]] = attrs.Factory(list)
+    had_clean_shutdown: dict[str, bool] = attrs.Factory(dict)
+
+    # -- start-up ------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, log_dirs: list[str] | tuple[str, ...], default_config: LogConfig, *,
+             clock: Clock = wall_clock_ms, topic_configs: Mapping[str, LogConfig] | None = None) -> "LogManager":
+        """Load every log under ``log_dirs``, recovering those of uncleanly shut-down dirs."""
+        manager = cls(tuple(os.path.abspath(d) for d in log_dirs), default_config, clock,
+                      dict(topic_configs or {}))
+        for log_dir in manager.log_dirs:
+            manager._load_dir(log_dir)
+        return manager
+
+    def _load_dir(self, log_dir: str) -> None:
+        os.makedirs(log_dir, exist_ok=True)
+        marker = os.path.join(log_dir, CLEAN_SHUTDOWN_FILE)
+        clean = os.path.exists(marker)
+        self.had_clean_shutdown[log_dir] = clean
+        recovery_points = checkpoints.read_offsets(os.path.join(log_dir, checkpoints.RECOVERY_POINT_CHECKPOINT))
+        start_offsets = checkpoints.read_offsets(os.path.join(log_dir, checkpoints.LOG_START_OFFSET_CHECKPOINT))
+        self.cleaner_offsets.update(checkpoints.read_offsets(os.path.join(log_dir, checkpoints.CLEANER_OFFSET_CHECKPOINT)))
+        for name in sorted(os.listdir(log_dir)):
+            path = os.path.join(log_dir, name)
+            if not os.path.isdir(path):
+                continue
+            if name.endswith("-delete"):
+                # Deleted before the restart: finish the job (Kafka re-schedules it).
+                shutil.rmtree(path, ignore_errors=True)
+                continue
+            if name.endswith("-future"):
+                continue  # intra-broker moves (KIP-113) are not implemented
+            tp = parse_topic_partition_name(name)
+            if tp in self.logs:
+                raise KafkaStorageError(f"duplicate log directories for {tp[0]}-{tp[1]}: "
+                                        f"{self.logs[tp].dir} and {path}")
+            self.logs[tp] = Log.open(path, self.config_for(tp[0]), log_start_offset=start_offsets.get(tp, 0),
+                                     recovery_point=recovery_points.get(tp, 0), clock=self.clock,
+                                     clean_shutdown=clean)
+        if clean:
+            os.unlink(marker)
+
+    def config_for(self, topic: str) -> LogConfig:
+        return self.topic_configs.get(topic, self.default_config)
+
+    # -- creating, finding and deleting logs ---------------------------------------------------
+
+    def get_log(self, topic: str, partition: int) -> Log | None:
+        return self.logs.get((topic, partition))
+
+    def get_or_create_log(self, topic: str, partition: int, config: LogConfig | None = None) -> Log:
+        """The partition's log, created in the log dir holding the fewest logs (Kafka's
+        ``nextLogDirs``) if it does not exist yet."""
+        tp = (topic, partition)
+        log = self.logs.get(tp)
+        if log is not None:
+            return log
+        if config is not None:
+            self.topic_configs[topic] = config
+        counts = {d: 0 for d in self.log_dirs}
+        for existing in self.logs.values():
+            counts[os.path.dirname(existing.dir)] = counts.get(os.path.dirname(existing.dir), 0) + 1
+        log_dir = min(self.log_dirs, key=lambda d: (counts[d], self.log_dirs.index(d)))
+        log = Log.open(os.path.join(log_dir, f"{topic}-{partition}"), self.config_for(topic), clock=self.clock,
+                       clean_shutdown=True)
+        self.logs[tp] = log
+        return log
+
+    def update_topic_config(self, topic: str, config: LogConfig) -> None:
+        """A topic config change (``/config/changes``): applies to its logs from now on."""
+        self.topic_configs[topic] = config
+        for (t, _p), log in self.logs.items():
+            if t == topic:
+                log.config = config
+
+    def delete_log(self, topic: str, partition: int) -> None:
+        """StopReplica(delete=true): rename to ``<t>-<p>.<uuid>-delete``, remove after the delay."""
+        log = self.logs.pop((topic, partition), None)
+        if log is None:
+            return
+        log.close()
+        renamed = f"{log.dir}.{uuid.uuid4().hex}-delete"
+        os.rename(log.dir, renamed)
+        self.cleaner_offsets.pop((topic, partition), None)
+        self.pending_dir_deletes.append((self.clock() + log.config.file_delete_delay_ms, renamed))
+
+    def remove_deleted_dirs(self, *, force: bool = False) -> None:
+        now = self.clock()
+        due = [p for d, p in self.pending_dir_deletes if force or d <= now]
+        self.pending_dir_deletes = [(d, p) for d, p in self.pending_dir_deletes if not (force or d <= now)]
+        for path in due:
+            shutil.rmtree(path, ignore_errors=True)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def _per_dir(self, value: Callable[[Log], int]) -> dict[str, dict[TopicPartition, int]]:
+        out: dict[str, dict[TopicPartition, int]] = {d: {} for d in self.log_dirs}
+        for tp, log in self.logs.items():
+            out.setdefault(os.path.dirname(log.dir), {})[tp] = value(log)
+        return out
+
+    def checkpoint_recovery_points(self) -> None:
+        for log_dir, offsets in self._per_dir(lambda log: log.recovery_point).items():
+            checkpoints.write_offsets(os.path.join(log_dir, checkpoints.RECOVERY_POINT_CHECKPOINT), offsets)
+
+    def checkpoint_log_start_offsets(self) -> None:
+        for log_dir, offsets in self._per_dir(lambda log: log.log_start_offset).items():
+            checkpoints.write_offsets(os.path.join(log_dir, checkpoints.LOG_START_OFFSET_CHECKPOINT), offsets)
+
+    def checkpoint_cleaner_offsets(self) -> None:
+        per_dir: dict[str, dict[TopicPartition, int]] = {d: {} for d in self.log_dirs}
+        for tp, offset in self.cleaner_offsets.items():
+            log = self.logs.get(tp)
+            if log is not None:
+                per_dir[os.path.dirname(log.dir)][tp] = offset
+        for log_dir, offsets in per_dir.items():
+            checkpoints.write_offsets(os.path.join(log_dir, checkpoints.CLEANER_OFFSET_CHECKPOINT), offsets)
+
+    def write_high_watermarks(self, high_watermarks: Mapping[TopicPartition, int]) -> None:
+        """``replication-offset-checkpoint`` for the ReplicaManager (Kafka: every 5 s)."""
+        per_dir: dict[str, dict[TopicPartition, int]] = {d: {} for d in self.log_dirs}
+        for tp, hw in high_watermarks.items():
+            log = self.logs.get(tp)
+            if log is not None:
+                per_dir[os.path.dirname(log.dir)][tp] = hw
+        for log_dir, offsets in per_dir.items():
+            checkpoints.write_offsets(os.path.join(log_dir, checkpoints.REPLICATION_OFFSET_CHECKPOINT), offsets)
+
+    def read_high_watermarks(self) -> dict[TopicPartition, int]:
+        out: dict[TopicPartition, int] = {}
+        for log_dir in self.log_dirs:
+            out.update(checkpoints.read_offsets(os.path.join(log_dir, checkpoints.REPLICATION_OFFSET_CHECKPOINT)))
+        return out
+
+    # -- periodic passes -----------------------------------------------------------------------
+
+    def flush_dirty_logs(self) -> None:
+        """Flush logs whose ``flush.ms`` elapsed, and segments closed by a roll."""
+        now = self.clock()
+        for log in list(self.logs.values()):
+            if log.config.flush_ms < LONG_MAX and now - log.last_flush_ms >= log.config.flush_ms:
+                log.flush()
+            else:
+                log.flush_rolled_segments()
+
+    def cleanup_logs(self, high_watermarks: Mapping[TopicPartition, int] | None = None) -> int:
+        """Retention for every log (Kafka's ``cleanupLogs``); returns the segments deleted.
+        ``high_watermarks`` bounds deletion per partition (None: the log end)."""
+        deleted = 0
+        for tp, log in list(self.logs.items()):
+            hw = high_watermarks.get(tp) if high_watermarks is not None else None
+            deleted += log.delete_old_segments(high_watermark=hw)
+            log.delete_pending_segments()
+        self.remove_deleted_dirs()
+        return deleted
+
+    def clean_logs(self, *, force: bool = False) -> int:
+        """One compaction pass over the ``compact`` logs; returns the logs cleaned."""
+        cleaned = 0
+        now = self.clock()
+        for tp, log in list(self.logs.items()):
+            if not log.config.compact:
+                continue
+            first_dirty = max(self.cleaner_offsets.get(tp, 0), log.log_start_offset)
+            new_dirty = clean_log(log, first_dirty_offset=first_dirty, now_ms=now, force=force)
+            if new_dirty != first_dirty:
+                self.cleaner_offsets[tp] = new_dirty
+                cleaned += 1
+        if cleaned:
+            self.checkpoint_cleaner_offsets()
+        return cleaned
+
+    async def run(self, *, retention_check_interval_ms: int = 300_000, flush_check_interval_ms: int = 1000,
+                  checkpoint_interval_ms: int = 60_000, cleaner_backoff_ms: int = 15_000,
+                  high_watermarks: Callable[[], Mapping[TopicPartition, int]] | None = None,
+                  run_sync: Callable[..., Awaitable[object]] = _inline,
+                  task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """The background task: retention, flushing, checkpoints and compaction on their periods
+        (Kafka's ``log.retention.check.interval.ms``, ``log.flush.scheduler.interval.ms``,
+        ``log.flush.offset.checkpoint.interval.ms``, ``log.cleaner.backoff.ms``).
+
+        Sleeps with ``trio.sleep`` so an ``autojump_clock`` drives it. If cancelled, the pass in
+        progress has either completed or not started a file operation (each pass is synchronous).
+        """
+        periods = {"retention": retention_check_interval_ms, "flush": flush_check_interval_ms,
+                   "checkpoint": checkpoint_interval_ms, "cleaner": cleaner_backoff_ms}
+        due = {name: trio.current_time() + ms / 1000 for name, ms in periods.items()}
+        task_status.started()
+        while True:
+            name = min(due, key=due.__getitem__)
+            await trio.sleep_until(due[name])
+            if name == "retention":
+                await run_sync(self.cleanup_logs, high_watermarks() if high_watermarks else None)
+            elif name == "flush":
+                await run_sync(self.flush_dirty_logs)
+            elif name == "checkpoint":
+                await run_sync(self.checkpoint_recovery_points)
+                await run_sync(self.checkpoint_log_start_offsets)
+            else:
+                await run_sync(self.clean_logs)
+            due[name] += periods[name] / 1000
+
+    # -- shutdown ------------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Flush and close every log, write the checkpoints and the clean-shutdown marker."""
+        for log in self.logs.values():
+            log.flush()
+        self.checkpoint_recovery_points()
+        self.checkpoint_log_start_offsets()
+        self.checkpoint_cleaner_offsets()
+        for log in self.logs.values():
+            log.close()
+        for log_dir in self.log_dirs:
+            checkpoints.atomic_write(os.path.join(log_dir, CLEAN_SHUTDOWN_FILE), "")
