@@ -28,7 +28,6 @@ Values are frozen attrs records; pairs ``(topic, partition)`` identify partition
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -51,13 +50,16 @@ from kafka_clone.common.zk_values import (
     as_int,
     decimal_string,
     decode_features,
+    decode_partition_set,
     endpoint_from_string,
     features_json,
     get_int,
     get_str,
     int_list,
+    is_uuid_string,
     java_int_text,
     parse_object,
+    partition_list,
 )
 
 __all__ = [
@@ -242,10 +244,12 @@ class BrokerIdZNode:
         features: tuple[tuple[str, int, int], ...] = ()
         if obj.get("features") is not None:
             features = decode_features(path, obj["features"], "min_version", "max_version")
-        # Kafka itself ignores the timestamp; an absent one reads as -1 here.
-        timestamp = -1
-        if "timestamp" in obj:
-            timestamp = decimal_string(path, "timestamp", obj["timestamp"], bits=64)
+        # Kafka never reads the timestamp, so a missing or odd one must not reject the
+        # registration: it reads as -1.
+        try:
+            timestamp = decimal_string(path, "timestamp", obj.get("timestamp"), bits=64)
+        except ZNodeDecodeError:
+            timestamp = -1
         return BrokerInfo(broker_id, endpoints, rack, jmx_port, features, timestamp_ms=timestamp, version=version)
 
 
@@ -262,15 +266,6 @@ def _replica_map_json(pairs: Iterable[tuple[int, tuple[int, ...]]]) -> JsonObjec
     # A mutable.Map[String, ...]() (16 buckets) filled partition by partition.
     by_key = {str(p): list(replicas) for p, replicas in pairs}
     return JsonObject((k, by_key[k]) for k in scala_mutable_hashmap_order(list(by_key)))
-
-
-def _is_uuid_string(s: str) -> bool:
-    if not re.fullmatch(r"[A-Za-z0-9_-]{22}", s):
-        return False
-    try:
-        return len(base64.urlsafe_b64decode(s + "==")) == 16
-    except (binascii.Error, ValueError):
-        return False
 
 
 class TopicZNode:
@@ -302,7 +297,7 @@ class TopicZNode:
         path = TopicZNode.path(topic)
         obj = parse_object(path, data)
         topic_id = obj.get("topic_id")
-        if topic_id is not None and not (isinstance(topic_id, str) and _is_uuid_string(topic_id)):
+        if topic_id is not None and not (isinstance(topic_id, str) and is_uuid_string(topic_id)):
             raise ZNodeDecodeError(path, f"'topic_id' is not a base64 UUID: {topic_id!r}")
 
         def replica_map(key: str) -> dict[int, tuple[int, ...]]:
@@ -492,13 +487,6 @@ class DeleteTopicsTopicZNode:
         return f"{DeleteTopicsZNode.path()}/{topic}"
 
 
-def _partition_list(path: str, obj: Mapping[str, Any]) -> list[dict[str, Any]]:
-    partitions = obj.get("partitions")
-    if not isinstance(partitions, list) or not all(isinstance(p, dict) for p in partitions):
-        raise ZNodeDecodeError(path, "'partitions' must be a list of objects")
-    return partitions
-
-
 def _ordered_partitions(partitions: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
     if isinstance(partitions, (set, frozenset)):
         return sorted(partitions)
@@ -508,11 +496,6 @@ def _ordered_partitions(partitions: Iterable[tuple[str, int]]) -> list[tuple[str
 def _encode_partition_set(partitions: Iterable[tuple[str, int]]) -> bytes:
     items = [JsonObject([("topic", t), ("partition", p)]) for t, p in _ordered_partitions(partitions)]
     return encode_as_bytes(JsonObject([("version", 1), ("partitions", items)]))
-
-
-def _decode_partition_set(path: str, data: bytes | None) -> frozenset[tuple[str, int]]:
-    obj = parse_object(path, data)
-    return frozenset((get_str(path, p, "topic"), get_int(path, p, "partition")) for p in _partition_list(path, obj))
 
 
 class ReassignPartitionsZNode:
@@ -539,7 +522,7 @@ class ReassignPartitionsZNode:
         path = ReassignPartitionsZNode.path()
         obj = parse_object(path, data)
         out: dict[tuple[str, int], tuple[int, ...]] = {}
-        for p in _partition_list(path, obj):
+        for p in partition_list(path, obj):
             out[(get_str(path, p, "topic"), get_int(path, p, "partition"))] = int_list(path, "replicas", p.get("replicas"))
         return out
 
@@ -557,7 +540,7 @@ class PreferredReplicaElectionZNode:
 
     @staticmethod
     def decode(data: bytes | None) -> frozenset[tuple[str, int]]:
-        return _decode_partition_set(PreferredReplicaElectionZNode.path(), data)
+        return decode_partition_set(PreferredReplicaElectionZNode.path(), data)
 
 
 # --------------------------------------------------------------------------- notifications
@@ -589,7 +572,7 @@ class IsrChangeNotificationSequenceZNode:
 
     @staticmethod
     def decode(data: bytes | None) -> frozenset[tuple[str, int]]:
-        return _decode_partition_set(IsrChangeNotificationSequenceZNode.path(), data)
+        return decode_partition_set(IsrChangeNotificationSequenceZNode.path(), data)
 
 
 class LogDirEventNotificationZNode:

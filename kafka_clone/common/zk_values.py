@@ -10,6 +10,8 @@ Import these names from ``zk.znodes``, which re-exports them.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -19,6 +21,7 @@ import attrs
 
 from kafka_clone.common.json import JsonObject
 from kafka_clone.common.jvm_collections import java_hashmap_order
+
 
 class ZNodeDecodeError(ValueError):
     """A znode's data is not what Kafka 2.8 writes or accepts there."""
@@ -203,20 +206,30 @@ def java_int_text(path: str, text: str) -> int:
 
 
 
-_ENDPOINT_RE = re.compile(r"^(.*)://\[?([0-9a-zA-Z\-%._:]*)\]?:(-?[0-9]+)$")
+_ENDPOINT_RE = re.compile(r"(.*)://\[?([0-9a-zA-Z\-%._:]*)\]?:(-?[0-9]+)")
 _SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 
 
 def endpoint_from_string(path: str, s: Any, protocol_map: Mapping[str, str] | None) -> EndPoint:
-    # kafka.cluster.EndPoint.createEndPoint: without a protocol map the listener name
-    # must itself be a security protocol (pre-KIP-103 registrations).
-    m = _ENDPOINT_RE.match(s) if isinstance(s, str) else None
+    """``kafka.cluster.EndPoint.createEndPoint`` for ``"<LISTENER>://host:port"``.
+
+    The listener name is normalised to upper case. Without a protocol map (v2/v3
+    registrations, before KIP-103) the listener name must itself be a security protocol.
+    """
+    m = _ENDPOINT_RE.fullmatch(s) if isinstance(s, str) else None
     if m is None:
         raise ZNodeDecodeError(path, f"unable to parse endpoint {s!r}")
-    listener, host, port = m.group(1), m.group(2), int(m.group(3))
-    protocol = protocol_map.get(listener) if protocol_map is not None else listener.upper()
+    listener, host, port = m.group(1).upper(), m.group(2), int(m.group(3))
+    if protocol_map is None:
+        protocol = listener
+    else:
+        # Map keys are taken as written, like Kafka's ``new ListenerName(key)``.
+        protocol = protocol_map.get(listener)
+        if protocol is None:
+            raise ZNodeDecodeError(path, f"no security protocol defined for listener {listener}")
+        protocol = protocol.upper()
     if protocol not in _SECURITY_PROTOCOLS:
-        raise ZNodeDecodeError(path, f"no security protocol for listener {listener!r}")
+        raise ZNodeDecodeError(path, f"unknown security protocol {protocol!r} for listener {listener}")
     return EndPoint(host, as_int(path, "port", port), listener, protocol)
 
 
@@ -237,3 +250,24 @@ def decode_features(path: str, value: Any, lo: str, hi: str) -> tuple[tuple[str,
             raise ZNodeDecodeError(path, f"feature {name!r} must be an object")
         out.append((name, get_int(path, rng, lo), get_int(path, rng, hi)))
     return tuple(sorted(out))
+
+
+def is_uuid_string(s: str) -> bool:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{22}", s):
+        return False
+    try:
+        return len(base64.urlsafe_b64decode(s + "==")) == 16
+    except (binascii.Error, ValueError):
+        return False
+
+
+def partition_list(path: str, obj: Mapping[str, Any]) -> list[dict[str, Any]]:
+    partitions = obj.get("partitions")
+    if not isinstance(partitions, list) or not all(isinstance(p, dict) for p in partitions):
+        raise ZNodeDecodeError(path, "'partitions' must be a list of objects")
+    return partitions
+
+
+def decode_partition_set(path: str, data: bytes | None) -> frozenset[tuple[str, int]]:
+    obj = parse_object(path, data)
+    return frozenset((get_str(path, p, "topic"), get_int(path, p, "partition")) for p in partition_list(path, obj))

@@ -105,6 +105,13 @@ def test_broker_v1_and_v2_decode():
     assert BrokerIdZNode.decode(3, v2).endpoints == (EndPoint("h", 9093, "SSL", "SSL"),)
 
 
+def test_broker_timestamp_is_not_validated_like_kafka():
+    data = b'{"version":4,"jmx_port":-1,"endpoints":["plaintext://h:1"],"timestamp":123}'
+    info = BrokerIdZNode.decode(1, data)
+    assert info.timestamp_ms == -1
+    assert info.endpoints == (EndPoint("h", 1, "PLAINTEXT", "PLAINTEXT"),)
+
+
 def test_ipv6_endpoint_is_bracketed():
     ep = EndPoint("::1", 9092, "PLAINTEXT", "PLAINTEXT")
     assert ep.connection_string() == "PLAINTEXT://[::1]:9092"
@@ -408,7 +415,9 @@ def test_topic_garbage(data):
         b'{"version":5,"jmx_port":-1,"endpoints":["CLIENT://h:1"]}',  # no protocol map entry
         b'{"version":0,"jmx_port":-1}',
         b'{"version":5,"jmx_port":"x","endpoints":[]}',
-        b'{"version":5,"jmx_port":-1,"endpoints":[],"timestamp":123}',
+        b'{"version":5,"jmx_port":-1,"endpoints":["PLAINTEXT://h:99999999999"]}',
+        b'{"version":5,"jmx_port":-1,"endpoints":["PLAINTEXT://h:1\\n"]}',
+        b'{"version":5,"jmx_port":-1,"endpoints":["X://h:1"],"listener_security_protocol_map":{"X":"BOGUS"}}',
     ],
 )
 def test_broker_garbage(data):
