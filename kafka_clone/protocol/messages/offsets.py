@@ -6,7 +6,7 @@ Mirrors the corresponding Kafka 2.8 JSON specs. ListOffsets starts at v1 (no v0
 
 from __future__ import annotations
 
-from ..schema import ArrayOf, INT16, INT32, INT64, INT8, Records, STRING, f, message, struct
+from ..schema import ArrayOf, INT16, INT32, INT64, INT8, STRING, f, message, struct
 
 
 @struct
