@@ -86,7 +86,9 @@ class RackAwareMode(enum.Enum):
     SAFE = "Safe"
 
 
-def broker_metadatas(brokers: Iterable[BrokerMetadata], mode: RackAwareMode = RackAwareMode.ENFORCED) -> list[BrokerMetadata]:
+def broker_metadatas(
+    brokers: Iterable[BrokerMetadata], mode: RackAwareMode = RackAwareMode.ENFORCED
+) -> list[BrokerMetadata]:
     """``AdminZkClient.getBrokerMetadatas``: brokers sorted by id, racks kept per ``mode``."""
     brokers = list(brokers)
     with_rack = sum(1 for b in brokers if b.rack is not None)
@@ -249,7 +251,8 @@ def validate_replica_assignment(assignment: Mapping[int, Sequence[int]]) -> None
 
 
 def _scala_map(assignment: Mapping[int, Sequence[int]]) -> str:
-    # How Kafka's messages render a Map[Int, Seq[Int]].
+    # Approximates Scala's Map/Seq toString in Kafka's message (the exact collection
+    # classes, e.g. Buffer vs List, depend on the caller there).
     inner = ", ".join(f"{p} -> List({', '.join(map(str, r))})" for p, r in assignment.items())
     return f"Map({inner})"
 

@@ -455,7 +455,9 @@ class ConfigEntityChangeNotificationSequenceZNode:
         if version == 1:
             entity_type = get_str(path, obj, "entity_type")
             if entity_type not in ("topics", "clients"):
-                raise ZNodeDecodeError(path, f"version 1 notifications only support topics and clients, got {entity_type!r}")
+                raise ZNodeDecodeError(
+                    path, f"version 1 notifications only support topics and clients, got {entity_type!r}"
+                )
             return f"{entity_type}/{get_str(path, obj, 'entity_name')}"
         if version == 2:
             entity_path = get_str(path, obj, "entity_path")
@@ -523,7 +525,8 @@ class ReassignPartitionsZNode:
         obj = parse_object(path, data)
         out: dict[tuple[str, int], tuple[int, ...]] = {}
         for p in partition_list(path, obj):
-            out[(get_str(path, p, "topic"), get_int(path, p, "partition"))] = int_list(path, "replicas", p.get("replicas"))
+            tp = (get_str(path, p, "topic"), get_int(path, p, "partition"))
+            out[tp] = int_list(path, "replicas", p.get("replicas"))
         return out
 
 
