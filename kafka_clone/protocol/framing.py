@@ -19,6 +19,8 @@ Invariants and Kafka behaviours honoured:
 * ApiVersions above our maximum (KIP-511): the body is not parsed; ``next_request`` returns a
   ``Request`` with ``unsupported_version=True`` and ``response_version=0`` so the handler answers
   UNSUPPORTED_VERSION at v0 (``api_keys.api_versions_response``) and the connection stays open.
+* Bytes after the end of the body are ignored, as in Kafka (``AbstractRequest.parseRequest``
+  reads what the schema describes and nothing more); real clients depend on it.
 * Decoded ``records`` are memoryview slices of the frame's ``bytes`` (zero copy after the one
   copy out of the receive buffer).
 * A response is ``size, header, body``; ``encode_response_parts`` keeps record data (memoryviews
@@ -204,7 +206,9 @@ def decode_request(payload: bytes) -> Request:
         )
     try:
         header, pos = decode_request_header(view, request_header_version(api_key, version))
-        body, _ = decode_message(spec.request, view, version, pos)
+        # Trailing bytes are ignored, as Kafka's AbstractRequest.parseRequest does: librdkafka 2.x
+        # sends its all-topics Metadata v9+ request with 3 extra bytes (tests/data/protocol).
+        body, _ = decode_message(spec.request, view, version, pos, exact=False)
     except DecodeError as exc:
         raise InvalidRequestError(
             f"malformed {spec.name} v{version} request (correlation id {correlation_id}): {exc}"
