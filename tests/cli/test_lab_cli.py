@@ -1,0 +1,37 @@
+"""The lab's own commands end to end: `kclone zookeeper` and the tour (the README's main job)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.cli.test_broker_cli import kclone
+
+pytestmark = [pytest.mark.zk, pytest.mark.slow]
+
+
+def test_zookeeper_up_status_down(tmp_path):
+    d = str(tmp_path / "zk")
+    up = kclone("zookeeper", "up", "--dir", d, "--nodes", "3", "--tick-time", "200")
+    try:
+        assert up.returncode == 0, up.stderr
+        assert sorted(line.split(": ")[1].split()[0] for line in up.stdout.splitlines()[:3]) == ["follower", "follower", "leader"]
+        info = json.loads((tmp_path / "zk" / "ensemble.json").read_text())
+        assert up.stdout.strip().endswith(f"zookeeper.connect={info['connect']}")
+        status = kclone("zookeeper", "status", "--dir", d)
+        assert status.stdout.count("follower") == 2 and status.stdout.count("leader") == 1
+    finally:
+        down = kclone("zookeeper", "down", "--dir", d)
+    assert down.returncode == 0
+    assert kclone("zookeeper", "status", "--dir", d).stdout.count("down") == 3
+
+
+def test_tour(tmp_path):
+    result = kclone("demo", "tour", "--dir", str(tmp_path / "lab"), "--down", timeout=180)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "won the election: it created the ephemeral /controller first" in out
+    assert "(controller_epoch is now 2)" in out
+    assert "[ephemeral, owner session 0x" in out
+    assert out.strip().endswith("Cluster stopped.")
