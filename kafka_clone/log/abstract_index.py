@@ -39,6 +39,8 @@ class AbstractIndex:
     base_offset: int
     max_index_size: int
     entries: int = 0
+    #: Capacity of the current file, kept as a field because ``is_full`` runs on every append.
+    max_entries: int = 0
     _fd: int = -1
     _map: mmap.mmap | None = None
     _length: int = 0
@@ -54,15 +56,12 @@ class AbstractIndex:
         index._length = length - length % cls.ENTRY.size
         index._remap()
         index.entries = index._count_entries()
+        index._entries_changed()
         if writable:
             index.resize(max_index_size)
         return index
 
     # -- size management ---------------------------------------------------------------------
-
-    @property
-    def max_entries(self) -> int:
-        return self._length // self.ENTRY.size
 
     def is_full(self) -> bool:
         return self.entries >= self.max_entries
@@ -88,6 +87,10 @@ class AbstractIndex:
     def _remap(self) -> None:
         # mmap cannot map an empty file; an empty trimmed index simply has no map.
         self._map = mmap.mmap(self._fd, self._length) if self._length else None
+        self.max_entries = self._length // self.ENTRY.size
+
+    def _entries_changed(self) -> None:
+        """Hook: sub-classes cache their last entry (read on every append)."""
 
     def _unmap(self) -> None:
         if self._map is not None:
@@ -141,6 +144,7 @@ class AbstractIndex:
             size = self.ENTRY.size
             self._map[n * size:self.entries * size] = bytes((self.entries - n) * size)
         self.entries = n
+        self._entries_changed()
 
     def reset(self) -> None:
         """Drop every entry (used before rebuilding from the log)."""

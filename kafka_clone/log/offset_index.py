@@ -28,16 +28,18 @@ class OffsetPosition:
 @attrs.define(eq=False)
 class OffsetIndex(AbstractIndex):
     ENTRY = struct.Struct(">ii")
+    #: Offset of the last entry (base offset when empty), cached for the append path.
+    last_offset: int = -1
 
-    @property
-    def last_offset(self) -> int:
-        return self.base_offset + self.entry(self.entries - 1)[0] if self.entries else self.base_offset
+    def _entries_changed(self) -> None:
+        self.last_offset = self.base_offset + self.entry(self.entries - 1)[0] if self.entries else self.base_offset
 
     def append(self, offset: int, position: int) -> None:
         """Add ``(offset, position)``; both must exceed the last entry (Kafka: InvalidOffsetException)."""
         if self.entries and offset <= self.last_offset:
             raise CorruptIndexError(f"offset {offset} is not above the last index entry {self.last_offset}")
         self._write(offset - self.base_offset, position)
+        self.last_offset = offset
 
     def lookup(self, target_offset: int) -> OffsetPosition:
         """The last entry with offset <= target, or ``(base_offset, 0)`` if there is none."""

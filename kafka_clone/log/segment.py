@@ -153,7 +153,7 @@ class LogSegment:
     def can_convert_to_relative_offset(self, offset: int) -> bool:
         return 0 <= offset - self.base_offset <= INT32_MAX
 
-    def append(self, data: memoryview | bytes, *, first_offset: int, last_offset: int,
+    def append(self, data: memoryview | bytes, first_offset: int, last_offset: int,
                max_timestamp: int, offset_of_max_timestamp: int, first_batch_timestamp: int) -> None:
         """Write whole batches with one ``pwrite`` and maybe add one sparse index entry."""
         if not self.can_convert_to_relative_offset(last_offset) or first_offset < self.next_offset:
@@ -161,10 +161,10 @@ class LogSegment:
         position = self.size
         if position == 0:
             self.first_batch_timestamp = first_batch_timestamp
-        view = memoryview(data)
-        written = 0
-        while written < len(view):
-            written += os.pwrite(self.fd, view[written:], position + written)
+        size = len(data)
+        written = os.pwrite(self.fd, data, position)
+        while written < size:  # short writes only happen on full disks or signals
+            written += os.pwrite(self.fd, memoryview(data)[written:], position + written)
         if max_timestamp > self.max_timestamp_so_far:
             self.max_timestamp_so_far = max_timestamp
             self.offset_of_max_timestamp = offset_of_max_timestamp
@@ -172,11 +172,11 @@ class LogSegment:
             self.offset_index.append(last_offset, position)
             self.time_index.maybe_append(self.max_timestamp_so_far, self.offset_of_max_timestamp)
             self.bytes_since_last_index_entry = 0
-        self.bytes_since_last_index_entry += len(view)
+        self.bytes_since_last_index_entry += size
         self.next_offset = last_offset + 1
-        self.size = position + len(view)
+        self.size = position + size
 
-    def should_roll(self, *, segment_bytes: int, segment_ms: int, append_size: int,
+    def should_roll(self, segment_bytes: int, segment_ms: int, append_size: int,
                     max_timestamp_in_append: int, max_offset_in_append: int, now_ms: int) -> bool:
         """Kafka's ``LogSegment.shouldRoll``: size, age, full index, or relative-offset overflow."""
         if self.first_batch_timestamp is not None and self.first_batch_timestamp >= 0:

@@ -28,22 +28,29 @@ class TimestampOffset:
 @attrs.define(eq=False)
 class TimeIndex(AbstractIndex):
     ENTRY = struct.Struct(">qi")
+    #: The last entry, cached for the append path: ``(-1, base_offset)`` when empty.
+    last_timestamp: int = -1
+    last_offset: int = -1
+
+    def _entries_changed(self) -> None:
+        if self.entries:
+            ts, rel = self.entry(self.entries - 1)
+            self.last_timestamp, self.last_offset = ts, self.base_offset + rel
+        else:
+            self.last_timestamp, self.last_offset = -1, self.base_offset
 
     def last_entry(self) -> TimestampOffset:
-        if not self.entries:
-            return TimestampOffset(-1, self.base_offset)
-        ts, rel = self.entry(self.entries - 1)
-        return TimestampOffset(ts, self.base_offset + rel)
+        return TimestampOffset(self.last_timestamp, self.last_offset)
 
     def maybe_append(self, timestamp: int, offset: int, *, skip_full_check: bool = False) -> None:
         """Append ``(timestamp, offset)`` if ``timestamp`` beats the last entry (Kafka's rule)."""
         if skip_full_check and self.is_full():
             return
-        last = self.last_entry()
-        if self.entries and offset < last.offset:
-            raise CorruptIndexError(f"offset {offset} is below the last time index offset {last.offset}")
-        if timestamp > last.timestamp:
+        if self.entries and offset < self.last_offset:
+            raise CorruptIndexError(f"offset {offset} is below the last time index offset {self.last_offset}")
+        if timestamp > self.last_timestamp:
             self._write(timestamp, offset - self.base_offset)
+            self.last_timestamp, self.last_offset = timestamp, offset
 
     def lookup(self, target_timestamp: int) -> TimestampOffset:
         """The last entry with timestamp <= target, or ``(-1, base_offset)`` if there is none."""

@@ -32,6 +32,7 @@ from __future__ import annotations
 import enum
 import struct
 from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 import attrs
 import crc32c
@@ -90,9 +91,12 @@ class ControlRecordType(enum.IntEnum):
     COMMIT = 1
 
 
-@attrs.frozen(slots=True)
-class RecordBatchHeader:
-    """The 61 header bytes of one batch, decoded; the batch itself stays in its buffer."""
+class RecordBatchHeader(NamedTuple):
+    """The 61 header bytes of one batch, decoded; the batch itself stays in its buffer.
+
+    A ``NamedTuple`` rather than a frozen attrs class: it is built once per appended batch on
+    the produce path, straight from ``struct.unpack_from``, where it costs a fifth as much.
+    """
 
     base_offset: int
     batch_length: int
@@ -138,6 +142,9 @@ class RecordBatchHeader:
         return bool(self.attributes & _CONTROL_BIT)
 
 
+_make_header = RecordBatchHeader._make
+
+
 @attrs.frozen
 class Record:
     """One decoded record with absolute offset and timestamp (``DefaultRecord``)."""
@@ -151,7 +158,7 @@ class Record:
 
 def unpack_header(buf: memoryview | bytes, pos: int = 0) -> RecordBatchHeader:
     """Decode 61 header bytes at ``pos`` with no checks (the caller knows they are a header)."""
-    return RecordBatchHeader(*_HEADER.unpack_from(buf, pos))
+    return _make_header(_HEADER.unpack_from(buf, pos))
 
 
 def read_header(buf: memoryview | bytes, pos: int = 0, end: int | None = None) -> RecordBatchHeader:
@@ -164,7 +171,7 @@ def read_header(buf: memoryview | bytes, pos: int = 0, end: int | None = None) -
         end = len(buf)
     if end - pos < BATCH_HEADER_SIZE:
         raise CorruptMessage(f"{end - pos} bytes at position {pos} are too few for a batch header")
-    header = RecordBatchHeader(*_HEADER.unpack_from(buf, pos))
+    header = _make_header(_HEADER.unpack_from(buf, pos))
     size = header.batch_length + LOG_OVERHEAD
     if size < BATCH_HEADER_SIZE:
         raise CorruptMessage(f"batch length {header.batch_length} is smaller than a batch header")
@@ -187,7 +194,8 @@ def validate_batch(buf: memoryview | bytes, pos: int = 0, end: int | None = None
         raise InvalidRecord(f"batch at position {pos} has magic {header.magic}, expected 2")
     if batch_crc(buf, pos, header.size) != header.crc:
         raise CorruptMessage(f"batch at position {pos} (base offset {header.base_offset}) fails its CRC")
-    header.compression  # noqa: B018 -- raises UnsupportedCompressionType for ids 5-7
+    if header.attributes & _CODEC_MASK > CompressionType.ZSTD:
+        raise UnsupportedCompressionType(f"batch at position {pos} has unknown codec id {header.attributes & _CODEC_MASK}")
     return header
 
 
