@@ -2,10 +2,11 @@
 
 The counterpart of the Java code Kafka's ``MessageDataGenerator`` writes per message
 (``read(Readable, version)``/``write(Writable, cache, version)``), built at run time instead:
-``compile_struct(cls, version, flexible)`` walks the field table once and returns a reader and a
-writer specialised for that version (absent fields dropped, compact or classic lengths chosen,
-tagged fields mapped). Results are cached, so decoding a Produce request costs one closure call
-per field, with no version tests on the hot path.
+``compile_struct(cls, version, flexible)`` walks the field table once and generates a reader and
+a writer specialised for that version (absent fields dropped, compact or classic lengths chosen,
+tagged fields mapped). Results are cached, so decoding a Produce request costs one call per
+variable-size field and one ``struct`` unpack per run of fixed-size fields, with no version tests
+on the hot path.
 
 Wire order of a struct: the non-tagged fields present in the version, in declaration order;
 then, in flexible versions, the tagged-field section (KIP-482): an unsigned-varint count, then
@@ -29,6 +30,7 @@ __all__ = [
     "encode_message_parts",
     "decode_message",
     "DecodeError",
+    "DECODE_FAULTS",
 ]
 
 _FIXED: dict[str, tuple[Reader, Writer]] = {
@@ -69,43 +71,96 @@ def _field_codec(spec: FieldSpec, version: int, flexible: bool) -> tuple[Reader,
     return _type_codec(spec.type, version, compact, version in spec.nullable)
 
 
+# Fixed-size kinds and their struct format characters. "?" reads any non-zero byte as true,
+# which is Kafka's rule for booleans. Runs of consecutive fixed-size fields are read and
+# written with one precompiled struct.Struct.
+_FIXED_FORMATS = {
+    "int8": "b",
+    "int16": "h",
+    "int32": "i",
+    "int64": "q",
+    "uint16": "H",
+    "float64": "d",
+    "bool": "?",
+}
+
+
+def _fixed_format(spec: FieldSpec) -> str | None:
+    tp = spec.type
+    return _FIXED_FORMATS.get(tp.kind) if isinstance(tp, Type) else None
+
+
 @lru_cache(maxsize=None)
 def compile_struct(cls: type, version: int, flexible: bool) -> tuple[Reader, Writer]:
-    """Reader ``(buf, pos) -> (obj, pos)`` and writer ``(out, parts, obj)`` for one version."""
-    plain: list[tuple[str, Reader, Writer]] = []
+    """Reader ``(buf, pos) -> (obj, pos)`` and writer ``(out, parts, obj)`` for one version.
+
+    The two functions are generated as Python source specialised to the version (absent fields
+    dropped, runs of fixed-size fields merged into one ``struct.Struct``) and compiled once.
+    """
+    plain: list[FieldSpec] = []
     tagged: list[tuple[int, str, Reader, Writer, Any]] = []
     for spec in cls.__kafka_fields__:
         if version not in spec.versions:
             continue
-        rd, wr = _field_codec(spec, version, flexible)
         if flexible and spec.tag is not None and version in spec.tagged:
+            rd, wr = _field_codec(spec, version, flexible)
             tagged.append((spec.tag, spec.name, rd, wr, spec.default))
         else:
-            plain.append((spec.name, rd, wr))
+            plain.append(spec)
     tagged.sort(key=lambda t: t[0])
-    by_tag = {tag: (name, rd) for tag, name, rd, _, _ in tagged}
-    plain_readers = tuple((name, rd) for name, rd, _ in plain)
-    plain_writers = tuple((name, wr) for name, _, wr in plain)
-    tagged_writers = tuple((tag, name, wr, default) for tag, name, _, wr, default in tagged)
 
+    env: dict[str, Any] = {"cls": cls}
+    read_lines = ["def read(buf, pos):"]
+    write_lines = ["def write(out, parts, obj):"]
+    kwargs = []
+    i = 0
+    while i < len(plain):
+        fmt = _fixed_format(plain[i])
+        if fmt is not None:
+            run = [plain[i]]
+            while i + len(run) < len(plain) and _fixed_format(plain[i + len(run)]) is not None:
+                run.append(plain[i + len(run)])
+            st = _struct.Struct(">" + "".join(_fixed_format(f) for f in run))
+            env[f"S{i}"] = st
+            names = [f"v{i + k}" for k in range(len(run))]
+            read_lines.append(f"    {', '.join(names)}, = S{i}.unpack_from(buf, pos)")
+            read_lines.append(f"    pos += {st.size}")
+            write_lines.append(f"    out += S{i}.pack({', '.join('obj.' + f.name for f in run)})")
+            kwargs.extend(f"{f.name}={n}" for f, n in zip(run, names))
+            i += len(run)
+            continue
+        spec = plain[i]
+        rd, wr = _field_codec(spec, version, flexible)
+        env[f"R{i}"], env[f"W{i}"] = rd, wr
+        read_lines.append(f"    v{i}, pos = R{i}(buf, pos)")
+        write_lines.append(f"    W{i}(out, parts, obj.{spec.name})")
+        kwargs.append(f"{spec.name}=v{i}")
+        i += 1
     if not flexible:
+        read_lines.append(f"    return cls({', '.join(kwargs)}), pos")
+    else:
+        env["read_tags"] = _tag_reader(tagged)
+        env["write_tags"] = _tag_writer(tagged)
+        # Nearly every tag section on the wire is empty (one 0x00 byte): test that first.
+        read_lines.append("    if buf[pos] == 0:")
+        read_lines.append(f"        return cls({', '.join(kwargs)}), pos + 1")
+        read_lines.append("    kw = {}")
+        read_lines.append("    pos = read_tags(buf, pos, kw)")
+        read_lines.append(f"    return cls({''.join(k + ', ' for k in kwargs)}**kw), pos")
+        write_lines.append("    write_tags(out, obj)" if tagged else "    out.append(0)")
+    if len(write_lines) == 1:
+        write_lines.append("    pass")
+    source = "\n".join(read_lines) + "\n\n" + "\n".join(write_lines) + "\n"
+    code = compile(source, f"<kafka codec {cls.__name__} v{version}>", "exec")
+    exec(code, env)
+    return env["read"], env["write"]
 
-        def read(buf: Any, pos: int) -> tuple[Any, int]:
-            kw = {}
-            for name, rd in plain_readers:
-                kw[name], pos = rd(buf, pos)
-            return cls(**kw), pos
 
-        def write(out: bytearray, parts: list, obj: Any) -> None:
-            for name, wr in plain_writers:
-                wr(out, parts, getattr(obj, name))
+def _tag_reader(tagged: list[tuple[int, str, Reader, Writer, Any]]) -> Any:
+    """Reads a tagged-field section (KIP-482), keeping known tags and skipping unknown ones."""
+    by_tag = {tag: (name, rd) for tag, name, rd, _, _ in tagged}
 
-        return read, write
-
-    def read_flexible(buf: Any, pos: int) -> tuple[Any, int]:
-        kw = {}
-        for name, rd in plain_readers:
-            kw[name], pos = rd(buf, pos)
+    def read_tags(buf: Any, pos: int, kw: dict) -> int:
         count, pos = read_unsigned_varint(buf, pos)
         for _ in range(count):
             tag, pos = read_unsigned_varint(buf, pos)
@@ -120,13 +175,18 @@ def compile_struct(cls: type, version: int, flexible: bool) -> tuple[Reader, Wri
                 if used != end:
                     raise DecodeError(f"tagged field {tag} declared {size} bytes, used {used - pos}")
             pos = end
-        return cls(**kw), pos
+        return pos
 
-    def write_flexible(out: bytearray, parts: list, obj: Any) -> None:
-        for name, wr in plain_writers:
-            wr(out, parts, getattr(obj, name))
+    return read_tags
+
+
+def _tag_writer(tagged: list[tuple[int, str, Reader, Writer, Any]]) -> Any:
+    """Writes the fields that differ from their defaults, in tag order (KIP-482)."""
+    writers = tuple((tag, name, wr, default) for tag, name, _, wr, default in tagged)
+
+    def write_tags(out: bytearray, obj: Any) -> None:
         present = []
-        for tag, name, wr, default in tagged_writers:
+        for tag, name, wr, default in writers:
             value = getattr(obj, name)
             if value != default:
                 present.append((tag, wr, value))
@@ -140,7 +200,7 @@ def compile_struct(cls: type, version: int, flexible: bool) -> tuple[Reader, Wri
             write_unsigned_varint(out, len(body))
             out += body
 
-    return read_flexible, write_flexible
+    return write_tags
 
 
 def _codec(cls: type, version: int) -> tuple[Reader, Writer]:
@@ -175,7 +235,9 @@ def join_parts(out: bytearray, parts: list) -> bytes:
     return b"".join(chunks)
 
 
-_DECODE_FAULTS = (DecodeError, _struct.error, IndexError, ValueError, OverflowError, TypeError)
+# What a reader raises on bad input: our DecodeError, or the builtins a short buffer or a bad
+# value provokes (struct.error, IndexError on a varint past the end, ...).
+DECODE_FAULTS = (DecodeError, _struct.error, IndexError, ValueError, OverflowError, TypeError)
 
 
 def decode_message(cls: type, buf: Any, version: int, pos: int = 0, *, exact: bool = True) -> tuple[Any, int]:
@@ -191,7 +253,7 @@ def decode_message(cls: type, buf: Any, version: int, pos: int = 0, *, exact: bo
         msg, end = reader(buf, pos)
     except DecodeError:
         raise
-    except _DECODE_FAULTS as exc:
+    except DECODE_FAULTS as exc:
         raise DecodeError(f"{cls.__name__} v{version}: {type(exc).__name__}: {exc}") from None
     if exact and end != len(buf):
         raise DecodeError(f"{cls.__name__} v{version}: {len(buf) - end} trailing bytes")

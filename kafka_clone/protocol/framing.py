@@ -34,8 +34,15 @@ from typing import Any, Union
 
 import attrs
 
-from .api_keys import API_REGISTRY, ApiKey, api_spec, request_header_version, response_header_version
-from .codec import DecodeError, decode_message, encode_message_parts
+from .api_keys import (
+    API_REGISTRY,
+    ApiKey,
+    ApiSpec,
+    api_spec,
+    request_header_version,
+    response_header_version,
+)
+from .codec import DECODE_FAULTS, DecodeError, compile_struct, encode_message_parts
 from .errors import FrameTooLarge, InvalidRequestError
 from .headers import (
     RequestHeader,
@@ -188,30 +195,43 @@ class ServerConnection:
             raise self._error
 
 
+def _request_readers() -> dict[tuple[int, int], tuple[ApiSpec, Any, Any]]:
+    """(api_key, version) -> (spec, header reader, body reader), compiled once at import."""
+    table = {}
+    for spec in API_REGISTRY.values():
+        for version in spec.versions:
+            header_version = request_header_version(spec.api_key, version)
+            table[(int(spec.api_key), version)] = (
+                spec,
+                compile_struct(RequestHeader, header_version, header_version >= 2)[0],
+                compile_struct(spec.request, version, spec.is_flexible(version))[0],
+            )
+    return table
+
+
+_REQUEST_READERS = _request_readers()
+
+
 def decode_request(payload: bytes) -> Request:
     """Decode one request frame (without its size prefix)."""
     try:
         api_key, version, correlation_id = peek_api_key_and_version(payload)
     except DecodeError as exc:
         raise InvalidRequestError(str(exc)) from None
-    spec = api_spec(api_key)
-    if spec is None:
-        raise InvalidRequestError(f"unknown api key {api_key} (correlation id {correlation_id})")
+    entry = _REQUEST_READERS.get((api_key, version))
+    if entry is None:
+        return _unsupported(payload, api_key, version, correlation_id)
+    spec, read_header, read_body = entry
     view = memoryview(payload)
-    if version not in spec.versions:
-        if spec.api_key == ApiKey.API_VERSIONS and version > spec.max_version:
-            return _unsupported_api_versions(view, version, correlation_id)
-        raise InvalidRequestError(
-            f"{spec.name} v{version} is not supported (we support {spec.min_version}-{spec.max_version})"
-        )
     try:
-        header, pos = decode_request_header(view, request_header_version(api_key, version))
+        header, pos = read_header(view, 0)
         # Trailing bytes are ignored, as Kafka's AbstractRequest.parseRequest does: librdkafka 2.x
         # sends its all-topics Metadata v9+ request with 3 extra bytes (tests/data/protocol).
-        body, _ = decode_message(spec.request, view, version, pos, exact=False)
-    except DecodeError as exc:
+        body, _ = read_body(view, pos)
+    except DECODE_FAULTS as exc:
         raise InvalidRequestError(
-            f"malformed {spec.name} v{version} request (correlation id {correlation_id}): {exc}"
+            f"malformed {spec.name} v{version} request (correlation id {correlation_id}): "
+            f"{type(exc).__name__}: {exc}"
         ) from None
     return Request(
         header=header,
@@ -220,6 +240,17 @@ def decode_request(payload: bytes) -> Request:
         body=body,
         size=len(payload),
         response_version=version,
+    )
+
+
+def _unsupported(payload: bytes, api_key: int, version: int, correlation_id: int) -> Request:
+    spec = api_spec(api_key)
+    if spec is None:
+        raise InvalidRequestError(f"unknown api key {api_key} (correlation id {correlation_id})")
+    if spec.api_key == ApiKey.API_VERSIONS and version > spec.max_version:
+        return _unsupported_api_versions(memoryview(payload), version, correlation_id)
+    raise InvalidRequestError(
+        f"{spec.name} v{version} is not supported (we support {spec.min_version}-{spec.max_version})"
     )
 
 
