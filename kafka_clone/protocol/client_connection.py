@@ -6,6 +6,8 @@ is decoded with the api key and version of the oldest in-flight request, and a c
 that does not match it is a fault (``InvalidResponseError``). Produce with acks=0 is not put in
 flight, because the broker sends no response to it.
 
+Bytes after the end of a response body are ignored, as the Java client does.
+
 KIP-511: if an ApiVersions response carries a non-zero error code, it is decoded as v0, which
 is how the broker answers a version it does not support (kafka-python does the same).
 """
@@ -60,7 +62,9 @@ def decode_response(payload: bytes, api_key: int, version: int) -> Response:
             # KIP-511: an error answer (e.g. UNSUPPORTED_VERSION) is always a v0 body.
             if len(view) >= pos + 2 and _I16.unpack_from(view, pos)[0] != 0:
                 version = 0
-        body, _ = decode_message(spec.response, view, version, pos)
+        # Bytes after the body are ignored, as Kafka's clients do (librdkafka's mock cluster
+        # sends one extra byte after Metadata v11).
+        body, _ = decode_message(spec.response, view, version, pos, exact=False)
     except DecodeError as exc:
         raise InvalidResponseError(f"malformed {spec.name} v{version} response: {exc}") from None
     return Response(header.correlation_id, spec.api_key, version, body, len(payload))
