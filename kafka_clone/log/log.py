@@ -35,14 +35,12 @@ from kafka_clone.log.abstract_index import CorruptIndexError
 from kafka_clone.log.clock import Clock, wall_clock_ms
 from kafka_clone.log.leader_epoch_cache import UNDEFINED_EPOCH, LeaderEpochFileCache
 from kafka_clone.log.log_config import LogConfig
+from kafka_clone.log.log_validator import UnexpectedAppendOffset, validate_batches  # noqa: F401 (re-export)
 from kafka_clone.log.segment import (
     INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, FileRecords, LogSegment, filename_prefix,
 )
 from kafka_clone.protocol import records as rec
-from kafka_clone.protocol.errors import (
-    InvalidRecord, InvalidTimestamp, KafkaStorageError, MessageTooLarge, OffsetOutOfRange,
-    RecordListTooLarge, UnknownServerError,
-)
+from kafka_clone.protocol.errors import KafkaStorageError, OffsetOutOfRange, RecordListTooLarge
 
 __all__ = [
     "Log", "LogAppendInfo", "LogOffsetMetadata", "FetchDataInfo", "TimestampAndOffset",
@@ -56,13 +54,7 @@ SWAP_SUFFIX = ".swap"
 #: ListOffsets' special timestamps (``ListOffsetsRequest.EARLIEST_TIMESTAMP`` / ``LATEST_TIMESTAMP``).
 EARLIEST_TIMESTAMP = -2
 LATEST_TIMESTAMP = -1
-_LONG_MAX = 2**63 - 1
 _SEGMENT_FILE = re.compile(r"^(\d{20})\.(log|index|timeindex)(\.deleted|\.cleaned|\.swap)?$")
-
-
-class UnexpectedAppendOffset(UnknownServerError):
-    """A follower append whose first offset is below the log end (Kafka's
-    ``UnexpectedAppendOffsetException``, which has no error code of its own)."""
 
 
 @attrs.frozen
@@ -278,28 +270,9 @@ class Log:
         now = self.clock()
         config = self.config
         log_append_time = assign_offsets and config.log_append_time
-        check_ts = config.message_timestamp_difference_max_ms < _LONG_MAX and not config.log_append_time
-        max_message_bytes = config.max_message_bytes
-        headers: list[tuple[int, rec.RecordBatchHeader]] = []
-        pos, end = 0, len(view)
-        records_count = 0
-        next_expected = self.log_end_offset
-        while pos < end:
-            header = rec.validate_batch(view, pos, end)
-            size = header.batch_length + rec.LOG_OVERHEAD
-            if size > max_message_bytes:
-                raise MessageTooLarge(f"batch of {size} bytes exceeds max.message.bytes "
-                                      f"{max_message_bytes} for {self.name}")
-            if assign_offsets:
-                _validate_client_batch(header, view, pos, config, now, check_ts)
-            elif header.base_offset < next_expected:
-                raise UnexpectedAppendOffset(f"batch offset {header.base_offset} is below the expected "
-                                             f"next offset {next_expected} of {self.name}")
-            else:
-                next_expected = header.base_offset + header.last_offset_delta + 1
-            records_count += header.records_count
-            headers.append((pos, header))
-            pos += size
+        end = len(view)
+        headers, records_count = validate_batches(view, config, now, from_client=assign_offsets,
+                                                  next_offset=self.log_end_offset, name=self.name)
         if not headers:
             return LogAppendInfo(self.log_end_offset, self.log_end_offset - 1, rec.NO_TIMESTAMP, -1, -1,
                                  self.log_start_offset, 0, 0, 0)
@@ -600,28 +573,6 @@ class Log:
         """Names of the live segment files (for tests and ``dump-log``)."""
         return [filename_prefix(s.base_offset) + suffix for s in self._segs.segments
                 for suffix in (LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX)]
-
-
-def _validate_client_batch(header: rec.RecordBatchHeader, view: memoryview, pos: int, config: LogConfig,
-                           now: int, check_ts: bool) -> None:
-    """Per-batch checks of Kafka's ``LogValidator`` for batches coming from a producer."""
-    if header.base_offset != 0:
-        raise InvalidRecord(f"batch base offset must be 0 from a client, got {header.base_offset}")
-    if header.records_count <= 0 or header.last_offset_delta + 1 != header.records_count:
-        raise InvalidRecord(f"batch lastOffsetDelta {header.last_offset_delta} does not match "
-                            f"its {header.records_count} records")
-    if header.is_control:
-        raise InvalidRecord("clients may not produce control batches")
-    if header.producer_id >= 0 and header.base_sequence < 0:
-        raise InvalidRecord(f"idempotent batch of producer {header.producer_id} has no base sequence")
-    if check_ts and (abs(header.max_timestamp - now) > config.message_timestamp_difference_max_ms
-                     or abs(header.base_timestamp - now) > config.message_timestamp_difference_max_ms):
-        raise InvalidTimestamp(f"batch timestamps are more than {config.message_timestamp_difference_max_ms} ms from now")
-    if config.compact:
-        # The one per-record check on the produce path, as in Kafka: compacted topics need keys.
-        for record in rec.iter_records(view, pos, header):
-            if record.key is None:
-                raise InvalidRecord("compacted topic cannot accept a record without a key")
 
 
 def _unlink(path: str) -> None:

@@ -3,7 +3,6 @@
 import attrs
 
 from kafka_clone.log.log import Log
-from kafka_clone.log.log_config import LogConfig
 from kafka_clone.protocol import records as R
 
 T0 = 1_700_000_000_000

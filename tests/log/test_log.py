@@ -5,7 +5,8 @@ import socket
 
 import pytest
 
-from kafka_clone.log.log import EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, UnexpectedAppendOffset
+from kafka_clone.log.log import EARLIEST_TIMESTAMP, LATEST_TIMESTAMP
+from kafka_clone.log.log_validator import UnexpectedAppendOffset
 from kafka_clone.log.log_config import LogConfig
 from kafka_clone.protocol import errors
 from kafka_clone.protocol import records as R
