@@ -212,8 +212,14 @@ class Log:
         at the first truncation, every later segment is suspect and is deleted."""
         segs = list(self._segs.segments)
         start = max(self._segs.floor(recovery_point), 0)
+        cache = self.leader_epoch_cache
+
+        def learn_epoch(header: rec.RecordBatchHeader) -> None:
+            if header.partition_leader_epoch > cache.latest_epoch:
+                cache.assign(header.partition_leader_epoch, header.base_offset)
+
         for i in range(start, len(segs)):
-            if segs[i].recover() > 0 or (i + 1 < len(segs) and segs[i].next_offset > segs[i + 1].base_offset):
+            if segs[i].recover(learn_epoch) > 0 or (i + 1 < len(segs) and segs[i].next_offset > segs[i + 1].base_offset):
                 for later in segs[i + 1:]:
                     later.delete_files()
                 segs = segs[: i + 1]
@@ -221,8 +227,6 @@ class Log:
         for segment in segs[:-1]:
             segment.on_become_inactive()
         self._segs = _Segments(tuple(s.base_offset for s in segs), tuple(segs))
-        # Epochs must be re-learned from the batches that survived (Kafka rebuilds the cache
-        # from the recovered segments); entries past the new end are dropped by the caller.
 
     # -- properties ----------------------------------------------------------------------------
 

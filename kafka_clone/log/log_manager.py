@@ -2,6 +2,7 @@
 
 Per ``log.dirs`` entry the manager owns::
 
+    <dir>/.lock                              flock'ed while a broker uses the directory
     <dir>/.kafka_cleanshutdown               present only between a clean shutdown and the next start
     <dir>/recovery-point-offset-checkpoint   offsets below which every log was fsynced
     <dir>/log-start-offset-checkpoint        each log's log start offset
@@ -29,6 +30,7 @@ same log in another thread at the same moment (pass ``run_sync`` to serialise th
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import uuid
@@ -44,9 +46,10 @@ from kafka_clone.log.log import Log, parse_topic_partition_name
 from kafka_clone.log.log_config import LONG_MAX, LogConfig
 from kafka_clone.protocol.errors import KafkaStorageError
 
-__all__ = ["LogManager", "CLEAN_SHUTDOWN_FILE", "TopicPartition"]
+__all__ = ["LogManager", "CLEAN_SHUTDOWN_FILE", "LOCK_FILE", "TopicPartition"]
 
 CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown"
+LOCK_FILE = ".lock"
 TopicPartition = tuple[str, int]
 
 
@@ -62,9 +65,11 @@ class LogManager:
     topic_configs: dict[str, LogConfig] = attrs.Factory(dict)
     logs: dict[TopicPartition, Log] = attrs.Factory(dict)
     cleaner_offsets: dict[TopicPartition, int] = attrs.Factory(dict)
-    #: Renamed ``-delete`` directories and the time after which they are removed.
-    pending_dir_deletes: list[tuple[int, str]] = attrs.Factory(list)
+    #: Renamed ``-delete`` directories, their still-open logs (in-flight sendfile ranges stay
+    #: valid) and the time after which both go.
+    pending_dir_deletes: list[tuple[int, str, Log]] = attrs.Factory(list)
     had_clean_shutdown: dict[str, bool] = attrs.Factory(dict)
+    _lock_fds: list[int] = attrs.Factory(list)
 
     # -- start-up ------------------------------------------------------------------------------
 
@@ -80,6 +85,7 @@ class LogManager:
 
     def _load_dir(self, log_dir: str) -> None:
         os.makedirs(log_dir, exist_ok=True)
+        self._lock_dir(log_dir)
         marker = os.path.join(log_dir, CLEAN_SHUTDOWN_FILE)
         clean = os.path.exists(marker)
         self.had_clean_shutdown[log_dir] = clean
@@ -105,6 +111,18 @@ class LogManager:
                                      clean_shutdown=clean)
         if clean:
             os.unlink(marker)
+
+    def _lock_dir(self, log_dir: str) -> None:
+        """Kafka's ``FileLock`` on ``<dir>/.lock``: two brokers must never share a log dir."""
+        fd = os.open(os.path.join(log_dir, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            self.close()
+            raise KafkaStorageError(f"failed to acquire lock on file .lock in {log_dir}: "
+                                    "a Kafka instance in another process or thread is using this directory") from None
+        self._lock_fds.append(fd)
 
     def config_for(self, topic: str) -> LogConfig:
         return self.topic_configs.get(topic, self.default_config)
@@ -144,17 +162,17 @@ class LogManager:
         log = self.logs.pop((topic, partition), None)
         if log is None:
             return
-        log.close()
         renamed = f"{log.dir}.{uuid.uuid4().hex}-delete"
-        os.rename(log.dir, renamed)
+        os.rename(log.dir, renamed)  # open fds follow the rename
         self.cleaner_offsets.pop((topic, partition), None)
-        self.pending_dir_deletes.append((self.clock() + log.config.file_delete_delay_ms, renamed))
+        self.pending_dir_deletes.append((self.clock() + log.config.file_delete_delay_ms, renamed, log))
 
     def remove_deleted_dirs(self, *, force: bool = False) -> None:
         now = self.clock()
-        due = [p for d, p in self.pending_dir_deletes if force or d <= now]
-        self.pending_dir_deletes = [(d, p) for d, p in self.pending_dir_deletes if not (force or d <= now)]
-        for path in due:
+        due = [(p, log) for d, p, log in self.pending_dir_deletes if force or d <= now]
+        self.pending_dir_deletes = [e for e in self.pending_dir_deletes if not (force or e[0] <= now)]
+        for path, log in due:
+            log.close()
             shutil.rmtree(path, ignore_errors=True)
 
     # -- checkpoints ---------------------------------------------------------------------------
@@ -275,7 +293,22 @@ class LogManager:
         self.checkpoint_recovery_points()
         self.checkpoint_log_start_offsets()
         self.checkpoint_cleaner_offsets()
-        for log in self.logs.values():
-            log.close()
+        self._close_logs()
+        # Last, once every file is closed: the marker promises that nothing needs recovery.
         for log_dir in self.log_dirs:
             checkpoints.atomic_write(os.path.join(log_dir, CLEAN_SHUTDOWN_FILE), "")
+        self.close()
+
+    def _close_logs(self) -> None:
+        for log in self.logs.values():
+            log.close()
+        self.logs.clear()
+        self.remove_deleted_dirs(force=True)
+
+    def close(self) -> None:
+        """Close every log and release the directory locks, writing nothing (what a crash
+        leaves behind, minus the process: tests use it to simulate one)."""
+        self._close_logs()
+        for fd in self._lock_fds:
+            os.close(fd)
+        self._lock_fds.clear()

@@ -24,14 +24,14 @@ Invariants:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import attrs
 
 from kafka_clone.log.abstract_index import CorruptIndexError
 from kafka_clone.log.offset_index import OffsetIndex
 from kafka_clone.log.time_index import TimeIndex, TimestampOffset
-from kafka_clone.protocol.errors import KafkaError
+from kafka_clone.protocol.errors import KafkaError, UnknownServerError
 from kafka_clone.protocol.records import (
     BATCH_HEADER_SIZE, LOG_OVERHEAD, RecordBatchHeader, iter_records, unpack_header, validate_batch,
 )
@@ -157,7 +157,8 @@ class LogSegment:
                max_timestamp: int, offset_of_max_timestamp: int, first_batch_timestamp: int) -> None:
         """Write whole batches with one ``pwrite`` and maybe add one sparse index entry."""
         if not self.can_convert_to_relative_offset(last_offset) or first_offset < self.next_offset:
-            raise KafkaError(f"offsets {first_offset}..{last_offset} cannot go in segment {self.base_offset}")
+            # The log rolls before this can happen; reaching it is a bug, not bad input.
+            raise UnknownServerError(f"offsets {first_offset}..{last_offset} cannot go in segment {self.base_offset}")
         position = self.size
         if position == 0:
             self.first_batch_timestamp = first_batch_timestamp
@@ -271,10 +272,11 @@ class LogSegment:
 
     # -- recovery and truncation ---------------------------------------------------------------
 
-    def recover(self) -> int:
+    def recover(self, on_batch: Callable[[RecordBatchHeader], None] | None = None) -> int:
         """Re-validate every batch, truncate after the last valid one, rebuild the indexes.
 
-        Returns the number of bytes truncated. Stops at the first batch that is torn, fails its
+        ``on_batch`` sees every valid batch (the log re-learns leader epochs from them, as
+        Kafka's recovery re-assigns the epoch cache). Returns the number of bytes truncated. Stops at the first batch that is torn, fails its
         CRC, has a wrong magic or codec, or whose offsets do not ascend (Kafka's
         ``LogSegment.recover`` catches ``CorruptRecordException`` the same way).
         """
@@ -305,6 +307,8 @@ class LogSegment:
             if self.first_batch_timestamp is None:
                 self.first_batch_timestamp = header.max_timestamp
             self._observe(header)
+            if on_batch is not None:
+                on_batch(header)
             if valid - last_index_position > self.index_interval_bytes:
                 self.offset_index.append(header.last_offset, valid)
                 self.time_index.maybe_append(self.max_timestamp_so_far, self.offset_of_max_timestamp)

@@ -44,6 +44,14 @@ def test_logs_spread_over_dirs_and_survive_a_clean_restart(dirs, clock):
     again.shutdown()
 
 
+def test_a_log_dir_is_locked_by_one_manager(dirs, clock):
+    manager = LogManager.open(dirs, LogConfig(), clock=clock)
+    with pytest.raises(errors.KafkaStorageError):
+        LogManager.open(dirs[1:], LogConfig(), clock=clock)
+    manager.shutdown()
+    LogManager.open(dirs, LogConfig(), clock=clock).shutdown()
+
+
 def test_checkpoint_file_format(tmp_path):
     path = str(tmp_path / "cp")
     checkpoints.write_offsets(path, {("b", 1): 7, ("a", 0): 3})
@@ -65,7 +73,7 @@ def test_unclean_restart_recovers_from_the_checkpointed_recovery_point(dirs, clo
     manager.checkpoint_recovery_points()
     log.append_as_leader(batch(3), 0)
     segment_file = os.path.join(log.dir, "00000000000000000000.log")
-    log.close()  # crash: no marker, and a torn last batch
+    manager.close()  # crash: no marker, and a torn last batch
     os.truncate(segment_file, os.path.getsize(segment_file) - 5)
     again = LogManager.open(dirs[:1], LogConfig(), clock=clock)
     assert not any(again.had_clean_shutdown.values())
@@ -78,7 +86,9 @@ def test_delete_log_renames_then_removes(dirs, clock):
     log = manager.get_or_create_log("gone", 0)
     log.append_as_leader(batch(1), 0)
     parent = os.path.dirname(log.dir)
+    in_flight = log.read(0, 100).records
     manager.delete_log("gone", 0)
+    assert len(in_flight.read_bytes()) == in_flight.length  # still readable until removal
     assert manager.get_log("gone", 0) is None
     (renamed,) = [n for n in os.listdir(parent) if n.startswith("gone-0.")]
     assert renamed.endswith("-delete") and len(renamed) == len("gone-0.") + 32 + len("-delete")

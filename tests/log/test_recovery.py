@@ -123,6 +123,20 @@ def test_lost_and_corrupt_indexes_are_rebuilt(tmp_path):
         log.close()
 
 
+def test_lost_epoch_checkpoint_is_relearned_from_recovered_batches(tmp_path):
+    path = str(tmp_path / "t-0")
+    log = Log.open(path, CONFIG, clock=ManualClock())
+    for epoch in (1, 1, 4, 4, 7):
+        log.append_as_leader(batch(2), epoch)
+    log.close()
+    os.unlink(os.path.join(path, "leader-epoch-checkpoint"))
+    log = reopen(path)
+    try:
+        assert [(e.epoch, e.start_offset) for e in log.leader_epoch_cache.entries] == [(1, 0), (4, 4), (7, 8)]
+    finally:
+        log.close()
+
+
 def test_leftover_cleaner_and_deleted_files_are_discarded(tmp_path):
     path = str(tmp_path / "t-0")
     write_log(path, 5)
