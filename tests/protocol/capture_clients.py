@@ -2,12 +2,14 @@
 
 Run by hand (not collected by pytest)::
 
-    .venv/bin/python -m tests.protocol.capture_clients
+    .venv/bin/python -m tests.protocol.capture_clients [metadata] [produce]
 
 A throwaway one-thread socket server accepts connections from kafka-python, confluent-kafka
 (librdkafka) and aiokafka in turn. It answers ApiVersions with our own encoded response (the
 KIP-511 v0 error answer if the version is too high) and Metadata with a one-broker cluster
-pointing back at itself, and writes every request frame it receives, as hex without the size
+pointing back at itself. For the ``produce`` captures, each client's producer sends one record
+to a topic ``golden`` (one partition, led by this server), which also answers InitProducerId
+and Produce. It writes every request frame it receives, as hex without the size
 prefix, to ``tests/data/protocol/<client>_<n>_<Api>_v<version>.hex`` (at most ``MAX_FRAMES``
 per client).
 """
@@ -17,20 +19,43 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import socket
+import sys
 import threading
+import uuid
 
 from kafka_clone.protocol import ApiKey, api_versions_response, encode_response
 from kafka_clone.protocol.framing import FrameBuffer, decode_request
-from kafka_clone.protocol.messages.metadata import MetadataResponse, MetadataResponseBroker
+from kafka_clone.protocol.messages.metadata import (
+    MetadataResponse,
+    MetadataResponseBroker,
+    MetadataResponsePartition,
+    MetadataResponseTopic,
+)
+from kafka_clone.protocol.messages.produce import (
+    InitProducerIdResponse,
+    PartitionProduceResponse,
+    ProduceResponse,
+    TopicProduceResponse,
+)
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "protocol"
 CLUSTER_ID = "a2Fma2EtY2xvbmUtdGVzdA"
 NODE_ID = 1
-MAX_FRAMES = 6
+MAX_FRAMES = 8
+GOLDEN_TOPIC = MetadataResponseTopic(
+    name="golden",
+    topic_id=uuid.UUID(int=0x60D),
+    partitions=(
+        MetadataResponsePartition(
+            partition_index=0, leader_id=NODE_ID, leader_epoch=0, replica_nodes=(NODE_ID,), isr_nodes=(NODE_ID,)
+        ),
+    ),
+)
 
 
 class CaptureServer:
-    def __init__(self) -> None:
+    def __init__(self, *, with_topic: bool = False) -> None:
+        self.with_topic = with_topic
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.frames: list[bytes] = []
@@ -78,7 +103,21 @@ class CaptureServer:
                 brokers=(MetadataResponseBroker(node_id=NODE_ID, host="127.0.0.1", port=self.port),),
                 cluster_id=CLUSTER_ID,
                 controller_id=NODE_ID,
-                topics=(),
+                topics=(GOLDEN_TOPIC,) if self.with_topic else (),
+            )
+        elif req.api_key == ApiKey.INIT_PRODUCER_ID:
+            body = InitProducerIdResponse(producer_id=4000, producer_epoch=0)
+        elif req.api_key == ApiKey.PRODUCE and req.expects_response:
+            body = ProduceResponse(
+                responses=tuple(
+                    TopicProduceResponse(
+                        name=t.name,
+                        partition_responses=tuple(
+                            PartitionProduceResponse(index=p.index, base_offset=0) for p in t.partition_data
+                        ),
+                    )
+                    for t in req.body.topic_data
+                )
             )
         else:
             return None
@@ -116,19 +155,56 @@ def capture_aiokafka(server: CaptureServer) -> None:
     asyncio.run(run())
 
 
+def produce_kafka_python(server: CaptureServer) -> None:
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=f"127.0.0.1:{server.port}", client_id="golden-kp", linger_ms=0)
+    producer.send("golden", key=b"k", value=b"v").get(timeout=10)
+    producer.close(timeout=5)
+
+
+def produce_confluent(server: CaptureServer) -> None:
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": f"127.0.0.1:{server.port}", "client.id": "golden-rdkafka", "linger.ms": 0})
+    producer.produce("golden", key=b"k", value=b"v")
+    producer.flush(10)
+
+
+def produce_aiokafka(server: CaptureServer) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    async def run() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=f"127.0.0.1:{server.port}", client_id="golden-aiokafka")
+        await producer.start()
+        try:
+            await producer.send_and_wait("golden", b"v", key=b"k")
+        finally:
+            await producer.stop()
+
+    asyncio.run(run())
+
+
 def main() -> None:
     import confluent_kafka
     import kafka
     import aiokafka
 
     DATA.mkdir(parents=True, exist_ok=True)
-    clients = [
-        (f"kafka-python-{kafka.__version__}", capture_kafka_python),
-        (f"confluent-kafka-{confluent_kafka.version()[0]}-librdkafka-{confluent_kafka.libversion()[0]}", capture_confluent),
-        (f"aiokafka-{aiokafka.__version__}", capture_aiokafka),
-    ]
-    for name, run in clients:
-        server = CaptureServer()
+    kp = f"kafka-python-{kafka.__version__}"
+    rd = f"confluent-kafka-{confluent_kafka.version()[0]}-librdkafka-{confluent_kafka.libversion()[0]}"
+    aio = f"aiokafka-{aiokafka.__version__}"
+    clients = {
+        "metadata": [(kp, capture_kafka_python), (rd, capture_confluent), (aio, capture_aiokafka)],
+        "produce": [
+            (f"{kp}-producer", produce_kafka_python),
+            (f"{rd}-producer", produce_confluent),
+            (f"{aio}-producer", produce_aiokafka),
+        ],
+    }
+    which = sys.argv[1:] or list(clients)
+    for name, run in [c for w in which for c in clients[w]]:
+        server = CaptureServer(with_topic=name.endswith("-producer"))
         try:
             run(server)
         except Exception as exc:

@@ -33,7 +33,12 @@ from kafka_clone.protocol.messages.fetch import (
     FetchResponse,
 )
 from kafka_clone.protocol.messages.metadata import MetadataRequest, MetadataRequestTopic
-from kafka_clone.protocol.messages.produce import PartitionProduceData, ProduceRequest, TopicProduceData
+from kafka_clone.protocol.messages.produce import (
+    InitProducerIdRequest,
+    PartitionProduceData,
+    ProduceRequest,
+    TopicProduceData,
+)
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "protocol"
 CAPTURED = sorted(DATA.glob("*.hex"))
@@ -63,6 +68,18 @@ EXPECTED_BODIES = {
     "aiokafka-0.14.0_00_ApiVersions_v0.hex": ApiVersionsRequest(),
     "aiokafka-0.14.0_01_Metadata_v5.hex": MetadataRequest(topics=(), allow_auto_topic_creation=True),
 }
+# Produce frames from each client's producer: (acks, timeout_ms) and one 70-byte batch.
+CAPTURED_PRODUCE = {
+    "kafka-python-3.0.12-producer_05_Produce_v9.hex": (-1, 30000),
+    "confluent-kafka-2-librdkafka-2.16.0-producer_02_Produce_v9.hex": (-1, 30000),
+    "aiokafka-0.14.0-producer_02_Produce_v7.hex": (1, 40000),
+}
+EXPECTED_BODIES["kafka-python-3.0.12-producer_04_InitProducerId_v4.hex"] = InitProducerIdRequest(
+    transactional_id=None, transaction_timeout_ms=0, producer_id=-1, producer_epoch=-1
+)
+EXPECTED_BODIES["confluent-kafka-2-librdkafka-2.16.0-producer_01_Metadata_v11.hex"] = MetadataRequest(
+    topics=(MetadataRequestTopic(name="golden"),), allow_auto_topic_creation=True
+)
 TRAILING = {"confluent-kafka-2-librdkafka-2.16.0_02_Metadata_v11.hex": 3}
 
 
@@ -99,6 +116,22 @@ def test_captured_frame_decodes_and_reencodes(path):
     again = encode_request(req.correlation_id, req.header.client_id, req.api_key, version, req.body)
     used = len(payload) - TRAILING.get(path.name, 0)
     assert again == struct.pack(">i", used) + payload[:used]
+
+
+@pytest.mark.parametrize("name", sorted(CAPTURED_PRODUCE))
+def test_captured_produce_requests_keep_the_batch_as_a_view(name):
+    payload = _frame(DATA / name)
+    req = decode_request(payload)
+    assert (req.body.acks, req.body.timeout_ms) == CAPTURED_PRODUCE[name]
+    assert req.body.transactional_id is None and req.expects_response
+    (topic,) = req.body.topic_data
+    (partition,) = topic.partition_data
+    assert topic.name == "golden" and partition.index == 0
+    batch = partition.records
+    assert isinstance(batch, memoryview) and batch.obj is payload
+    # RecordBatch v2 header (reference §4.1): batchLength counts the bytes after offset 12.
+    assert struct.unpack_from(">i", batch, 8)[0] + 12 == len(batch) == 70
+    assert batch[16] == 2  # magic
 
 
 # -- hand-checked tables ---------------------------------------------------------------------
