@@ -1,0 +1,118 @@
+"""ProducerIdManager against a real ZooKeeper ensemble (a chroot per test): blocks of 1000 claimed
+with conditional writes on ``/latest_producer_id_block``, ids unique across brokers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import trio
+
+from kafka_clone.common.zk_values import ProducerIdBlock
+from kafka_clone.server.producer_id_manager import PID_BLOCK_SIZE, ProducerIdManager, ProducerIdsExhausted
+from zk.client import ZkClient
+from zk.znodes import ProducerIdBlockZNode
+
+pytestmark = [pytest.mark.zk]
+
+PATH = "/latest_producer_id_block"
+
+
+async def read_block(zk: ZkClient) -> tuple[dict, int]:
+    data, stat = await zk.get(PATH)
+    return json.loads(data), stat.version
+
+
+async def test_first_block_creates_the_znode_as_kafka_writes_it(zk_connect):
+    async with ZkClient.open(zk_connect, session_timeout_ms=4000) as zk:
+        manager = ProducerIdManager(1, zk)
+        assert [await manager.generate_producer_id() for _ in range(3)] == [0, 1, 2]
+        data, _stat = await zk.get(PATH)
+        assert data == b'{"version":1,"broker":1,"block_start":"0","block_end":"999"}'
+
+
+async def test_null_znode_from_broker_startup_gets_the_first_block(zk_connect):
+    async with ZkClient.open(zk_connect, session_timeout_ms=4000) as zk:
+        await zk.create(PATH)  # create_top_level_paths leaves it with null data
+        manager = ProducerIdManager(3, zk)
+        assert await manager.generate_producer_id() == 0
+        assert await read_block(zk) == ({"version": 1, "broker": 3, "block_start": "0", "block_end": "999"}, 1)
+
+
+async def test_two_brokers_claim_distinct_blocks_and_never_share_an_id(zk_connect):
+    async with ZkClient.open(zk_connect, session_timeout_ms=4000) as zk1, \
+            ZkClient.open(zk_connect, session_timeout_ms=4000) as zk2:
+        m1, m2 = ProducerIdManager(1, zk1), ProducerIdManager(2, zk2)
+        ids: list[int] = []
+        owners: dict[int, int] = {}
+        # Interleave so both run out of blocks at different moments and race for the next.
+        for i in range(2500):
+            manager = m1 if i % 3 else m2
+            pid = await manager.generate_producer_id()
+            ids.append(pid)
+            owners[pid] = manager.broker_id
+        assert len(set(ids)) == 2500
+        for m in (m1, m2):
+            mine = [pid for pid in ids if owners[pid] == m.broker_id]
+            assert mine == sorted(mine)
+        # Every id lies in a 1000-aligned block owned by one broker only.
+        blocks: dict[int, set[int]] = {}
+        for pid, owner in owners.items():
+            blocks.setdefault(pid // PID_BLOCK_SIZE, set()).add(owner)
+        assert all(len(o) == 1 for o in blocks.values())
+        assert m1.statistics().blocks_claimed + m2.statistics().blocks_claimed == len(blocks)
+        body, version = await read_block(zk1)
+        last = max(blocks)
+        assert body == {"version": 1, "broker": next(iter(blocks[last])),
+                        "block_start": str(last * PID_BLOCK_SIZE), "block_end": str(last * PID_BLOCK_SIZE + 999)}
+        assert version == len(blocks) - 1  # one successful conditional write per block after the create
+
+
+async def test_concurrent_callers_in_one_broker_share_a_block(zk_connect):
+    async with ZkClient.open(zk_connect, session_timeout_ms=4000) as zk:
+        manager = ProducerIdManager(1, zk)
+        results: list[int] = []
+
+        async def take(n: int) -> None:
+            for _ in range(n):
+                results.append(await manager.generate_producer_id())
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(8):
+                nursery.start_soon(take, 150)
+        assert sorted(results) == list(range(1200))
+        assert manager.statistics().blocks_claimed == 2
+
+
+async def test_concurrent_managers_race_on_the_same_znode(zk_connect):
+    async with ZkClient.open(zk_connect, session_timeout_ms=4000) as zk1, \
+            ZkClient.open(zk_connect, session_timeout_ms=4000) as zk2:
+        managers = [ProducerIdManager(1, zk1), ProducerIdManager(2, zk2),
+                    ProducerIdManager(3, zk1), ProducerIdManager(4, zk2)]
+        firsts: list[int] = []
+
+        async def first(m: ProducerIdManager) -> None:
+            firsts.append(await m.generate_producer_id())
+
+        async with trio.open_nursery() as nursery:
+            for m in managers:
+                nursery.start_soon(first, m)
+        assert sorted(firsts) == [0, 1000, 2000, 3000]
+        body, _version = await read_block(zk1)
+        assert body["block_end"] == "3999"
+
+
+async def test_continues_after_an_existing_block(zk_connect):
+    async with ZkClient.open(zk_connect, session_timeout_ms=4000) as zk:
+        await zk.create(PATH, ProducerIdBlockZNode.encode(ProducerIdBlock(7, 5000, 5999)))
+        manager = ProducerIdManager(2, zk)
+        assert await manager.generate_producer_id() == 6000
+        assert await read_block(zk) == ({"version": 1, "broker": 2, "block_start": "6000", "block_end": "6999"}, 1)
+
+
+async def test_exhausted_id_space_is_an_error(zk_connect):
+    async with ZkClient.open(zk_connect, session_timeout_ms=4000) as zk:
+        end = 2**63 - 1 - 10
+        await zk.create(PATH, ProducerIdBlockZNode.encode(ProducerIdBlock(1, end - 999, end)))
+        with pytest.raises(ProducerIdsExhausted):
+            await ProducerIdManager(2, zk).generate_producer_id()
