@@ -1,5 +1,6 @@
-"""ProducerIdManager against a real ZooKeeper ensemble (a chroot per test): blocks of 1000 claimed
-with conditional writes on ``/latest_producer_id_block``, ids unique across brokers."""
+"""ProducerIdManager and the InitProducerId handler against a real ZooKeeper ensemble (a chroot per
+test): blocks of 1000 claimed with conditional writes on ``/latest_producer_id_block``, ids unique
+across brokers, Kafka 2.8's answers to idempotent, bumping and transactional requests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ import pytest
 import trio
 
 from kafka_clone.common.zk_values import ProducerIdBlock
+from kafka_clone.protocol import ApiKey, Request
+from kafka_clone.protocol.codec import decode_message, encode_message
+from kafka_clone.protocol.headers import RequestHeader
+from kafka_clone.protocol.messages.produce import InitProducerIdRequest, InitProducerIdResponse
+from kafka_clone.server.apis import RequestContext, load_handlers
 from kafka_clone.server.producer_id_manager import PID_BLOCK_SIZE, ProducerIdManager, ProducerIdsExhausted
 from zk.client import ZkClient
 from zk.znodes import ProducerIdBlockZNode
@@ -116,3 +122,58 @@ async def test_exhausted_id_space_is_an_error(zk_connect):
         await zk.create(PATH, ProducerIdBlockZNode.encode(ProducerIdBlock(1, end - 999, end)))
         with pytest.raises(ProducerIdsExhausted):
             await ProducerIdManager(2, zk).generate_producer_id()
+
+
+# -- the InitProducerId handler, with a real manager behind a stand-in broker ------------------
+
+
+class StandInBroker:
+    """The one attribute of KafkaServer the handler reaches."""
+
+    def __init__(self, manager: ProducerIdManager):
+        self.producer_id_manager = manager
+
+
+async def init_producer_id(manager: ProducerIdManager, version: int, **fields) -> InitProducerIdResponse:
+    body = InitProducerIdRequest(**{"transactional_id": None, "transaction_timeout_ms": 60000, **fields})
+    # Round-trip the request and response through the codec at this version, as on the wire.
+    body, _end = decode_message(InitProducerIdRequest, encode_message(body, version), version)
+    header = RequestHeader(request_api_key=22, request_api_version=version, correlation_id=1, client_id="t")
+    request = Request(header, ApiKey.INIT_PRODUCER_ID, version, body, 0, version)
+    handler = load_handlers()[ApiKey.INIT_PRODUCER_ID]
+    response = await handler(RequestContext(request, StandInBroker(manager), "PLAINTEXT", "127.0.0.1:1"))
+    return decode_message(InitProducerIdResponse, encode_message(response, version), version)[0]
+
+
+@pytest.mark.parametrize("version", range(5))
+async def test_idempotent_producer_gets_fresh_ids_with_epoch_0(zk_connect, version):
+    async with ZkClient.open(zk_connect, session_timeout_ms=4000) as zk:
+        manager = ProducerIdManager(1, zk)
+        first = await init_producer_id(manager, version)
+        second = await init_producer_id(manager, version)
+        assert (first.error_code, first.producer_id, first.producer_epoch) == (0, 0, 0)
+        assert (second.error_code, second.producer_id, second.producer_epoch) == (0, 1, 0)
+
+
+async def test_kip360_bump_of_an_idempotent_producer_is_a_new_id(zk_connect):
+    async with ZkClient.open(zk_connect, session_timeout_ms=4000) as zk:
+        manager = ProducerIdManager(1, zk)
+        first = await init_producer_id(manager, 4)
+        bumped = await init_producer_id(manager, 4, producer_id=first.producer_id, producer_epoch=first.producer_epoch)
+        assert (bumped.error_code, bumped.producer_id, bumped.producer_epoch) == (0, first.producer_id + 1, 0)
+
+
+@pytest.mark.parametrize(("fields", "code"), [
+    ({"producer_id": 5, "producer_epoch": -1}, 42),       # INVALID_REQUEST: half a producer id/epoch
+    ({"producer_id": -1, "producer_epoch": 3}, 42),
+    ({"transactional_id": ""}, 42),                       # INVALID_REQUEST, as the coordinator
+    ({"transactional_id": "tx", "transaction_timeout_ms": 0}, 50),        # INVALID_TRANSACTION_TIMEOUT
+    ({"transactional_id": "tx", "transaction_timeout_ms": 900001}, 50),
+    ({"transactional_id": "tx"}, 15),                     # COORDINATOR_NOT_AVAILABLE: no transactions
+])
+async def test_errors_carry_no_producer_id(zk_connect, fields, code):
+    async with ZkClient.open(zk_connect, session_timeout_ms=4000) as zk:
+        manager = ProducerIdManager(1, zk)
+        response = await init_producer_id(manager, 4, **fields)
+        assert (response.error_code, response.producer_id, response.producer_epoch) == (code, -1, -1)
+        assert manager.statistics().blocks_claimed == 0
