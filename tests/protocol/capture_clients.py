@@ -2,7 +2,7 @@
 
 Run by hand (not collected by pytest)::
 
-    .venv/bin/python -m tests.protocol.capture_clients [metadata] [produce]
+    .venv/bin/python -m tests.protocol.capture_clients [metadata] [produce] [fetch]
 
 A throwaway one-thread socket server accepts connections from kafka-python, confluent-kafka
 (librdkafka) and aiokafka in turn. It answers ApiVersions with our own encoded response (the
@@ -31,6 +31,16 @@ from kafka_clone.protocol.messages.metadata import (
     MetadataResponsePartition,
     MetadataResponseTopic,
 )
+from kafka_clone.protocol.messages.fetch import (
+    FetchablePartitionResponse,
+    FetchableTopicResponse,
+    FetchResponse,
+)
+from kafka_clone.protocol.messages.offsets import (
+    ListOffsetsPartitionResponse,
+    ListOffsetsResponse,
+    ListOffsetsTopicResponse,
+)
 from kafka_clone.protocol.messages.produce import (
     InitProducerIdResponse,
     PartitionProduceResponse,
@@ -56,6 +66,7 @@ GOLDEN_TOPIC = MetadataResponseTopic(
 class CaptureServer:
     def __init__(self, *, with_topic: bool = False) -> None:
         self.with_topic = with_topic
+        self.fetches = 0
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.frames: list[bytes] = []
@@ -104,6 +115,38 @@ class CaptureServer:
                 cluster_id=CLUSTER_ID,
                 controller_id=NODE_ID,
                 topics=(GOLDEN_TOPIC,) if self.with_topic else (),
+            )
+        elif req.api_key == ApiKey.LIST_OFFSETS:
+            body = ListOffsetsResponse(
+                topics=tuple(
+                    ListOffsetsTopicResponse(
+                        name=t.name,
+                        partitions=tuple(
+                            ListOffsetsPartitionResponse(partition_index=p.partition_index, timestamp=-1, offset=0)
+                            for p in t.partitions
+                        ),
+                    )
+                    for t in req.body.topics
+                )
+            )
+        elif req.api_key == ApiKey.FETCH:
+            if self.fetches >= 2:
+                return None  # enough: let the client wait until it is closed
+            self.fetches += 1
+            body = FetchResponse(
+                responses=tuple(
+                    FetchableTopicResponse(
+                        topic=t.topic,
+                        partition_responses=tuple(
+                            FetchablePartitionResponse(
+                                partition=p.partition, high_watermark=0, last_stable_offset=0, log_start_offset=0,
+                                record_set=b"",
+                            )
+                            for p in t.partitions
+                        ),
+                    )
+                    for t in req.body.topics
+                )
             )
         elif req.api_key == ApiKey.INIT_PRODUCER_ID:
             body = InitProducerIdResponse(producer_id=4000, producer_epoch=0)
@@ -185,6 +228,66 @@ def produce_aiokafka(server: CaptureServer) -> None:
     asyncio.run(run())
 
 
+def _until(predicate, timeout: float = 10.0) -> None:
+    deadline = threading.Event()
+    timer = threading.Timer(timeout, deadline.set)
+    timer.start()
+    try:
+        while not predicate() and not deadline.wait(0.05):
+            pass
+    finally:
+        timer.cancel()
+
+
+def fetch_kafka_python(server: CaptureServer) -> None:
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=f"127.0.0.1:{server.port}", client_id="golden-kp", auto_offset_reset="earliest"
+    )
+    consumer.assign([TopicPartition("golden", 0)])
+    consumer.poll(timeout_ms=3000)
+    consumer.close()
+
+
+def fetch_confluent(server: CaptureServer) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": f"127.0.0.1:{server.port}",
+            "client.id": "golden-rdkafka",
+            "group.id": "golden",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.assign([TopicPartition("golden", 0, 0)])
+
+    def fetched_twice() -> bool:
+        consumer.poll(0.1)
+        return server.fetches >= 2
+
+    _until(fetched_twice)
+    consumer.close()
+
+
+def fetch_aiokafka(server: CaptureServer) -> None:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    async def run() -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=f"127.0.0.1:{server.port}", client_id="golden-aiokafka", auto_offset_reset="earliest"
+        )
+        await consumer.start()
+        try:
+            consumer.assign([TopicPartition("golden", 0)])
+            await consumer.getmany(timeout_ms=3000)
+        finally:
+            await consumer.stop()
+
+    asyncio.run(run())
+
+
 def main() -> None:
     import confluent_kafka
     import kafka
@@ -201,18 +304,27 @@ def main() -> None:
             (f"{rd}-producer", produce_confluent),
             (f"{aio}-producer", produce_aiokafka),
         ],
+        "fetch": [
+            (f"{kp}-consumer", fetch_kafka_python),
+            (f"{rd}-consumer", fetch_confluent),
+            (f"{aio}-consumer", fetch_aiokafka),
+        ],
     }
     which = sys.argv[1:] or list(clients)
     for name, run in [c for w in which for c in clients[w]]:
-        server = CaptureServer(with_topic=name.endswith("-producer"))
+        server = CaptureServer(with_topic=name.endswith(("-producer", "-consumer")))
         try:
             run(server)
         except Exception as exc:
             print(f"{name}: {exc!r}")
         finally:
             server.close()
-        # Clients reconnect to the advertised broker and repeat themselves: keep distinct frames.
-        frames = list(dict.fromkeys(server.frames))[:MAX_FRAMES]
+        # Clients reconnect to the advertised broker and repeat themselves: keep the frames that
+        # differ in more than their correlation id.
+        distinct: dict[bytes, bytes] = {}
+        for frame in server.frames:
+            distinct.setdefault(frame[:4] + frame[8:], frame)
+        frames = list(distinct.values())[:MAX_FRAMES]
         for n, frame in enumerate(frames):
             api_key = int.from_bytes(frame[:2], "big")
             version = int.from_bytes(frame[2:4], "big", signed=True)

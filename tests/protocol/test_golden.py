@@ -30,9 +30,14 @@ from kafka_clone.protocol.messages.controller import ControlledShutdownRequest
 from kafka_clone.protocol.messages.fetch import (
     FetchablePartitionResponse,
     FetchableTopicResponse,
+    FetchPartition,
+    FetchRequest,
     FetchResponse,
+    FetchTopic,
 )
+from kafka_clone.protocol.messages.group import FindCoordinatorRequest
 from kafka_clone.protocol.messages.metadata import MetadataRequest, MetadataRequestTopic
+from kafka_clone.protocol.messages.offsets import ListOffsetsPartition, ListOffsetsRequest, ListOffsetsTopic
 from kafka_clone.protocol.messages.produce import (
     InitProducerIdRequest,
     PartitionProduceData,
@@ -53,7 +58,7 @@ EXPECTED_BODIES = {
     "kafka-python-3.0.12_02_Metadata_v11.hex": MetadataRequest(
         topics=(), allow_auto_topic_creation=True, include_topic_authorized_operations=False
     ),
-    "kafka-python-3.0.12_04_Metadata_v11.hex": MetadataRequest(topics=None, allow_auto_topic_creation=True),
+    "kafka-python-3.0.12_03_Metadata_v11.hex": MetadataRequest(topics=None, allow_auto_topic_creation=True),
     "confluent-kafka-2-librdkafka-2.16.0_00_ApiVersions_v3.hex": ApiVersionsRequest(
         client_software_name="confluent-kafka-python", client_software_version="2.16.1-rdkafka-2.16.0"
     ),
@@ -70,15 +75,45 @@ EXPECTED_BODIES = {
 }
 # Produce frames from each client's producer: (acks, timeout_ms) and one 70-byte batch.
 CAPTURED_PRODUCE = {
-    "kafka-python-3.0.12-producer_05_Produce_v9.hex": (-1, 30000),
+    "kafka-python-3.0.12-producer_04_Produce_v9.hex": (-1, 30000),
     "confluent-kafka-2-librdkafka-2.16.0-producer_02_Produce_v9.hex": (-1, 30000),
     "aiokafka-0.14.0-producer_02_Produce_v7.hex": (1, 40000),
 }
-EXPECTED_BODIES["kafka-python-3.0.12-producer_04_InitProducerId_v4.hex"] = InitProducerIdRequest(
+EXPECTED_BODIES["kafka-python-3.0.12-producer_03_InitProducerId_v4.hex"] = InitProducerIdRequest(
     transactional_id=None, transaction_timeout_ms=0, producer_id=-1, producer_epoch=-1
 )
 EXPECTED_BODIES["confluent-kafka-2-librdkafka-2.16.0-producer_01_Metadata_v11.hex"] = MetadataRequest(
     topics=(MetadataRequestTopic(name="golden"),), allow_auto_topic_creation=True
+)
+
+
+def _fetch(*, isolation_level: int, session_epoch: int, current_leader_epoch: int) -> FetchRequest:
+    partition = FetchPartition(
+        partition=0, current_leader_epoch=current_leader_epoch, fetch_offset=0, partition_max_bytes=1048576
+    )
+    return FetchRequest(
+        replica_id=-1, max_wait_ms=500, min_bytes=1, max_bytes=52428800, isolation_level=isolation_level,
+        session_id=0, session_epoch=session_epoch, topics=(FetchTopic(topic="golden", partitions=(partition,)),),
+    )
+
+
+# The reference's §5 facts, as sent: librdkafka defaults to read_committed and sends leader
+# epoch 0 (not -1); kafka-python asks for a fetch session (epoch 0); aiokafka is sessionless.
+EXPECTED_BODIES["confluent-kafka-2-librdkafka-2.16.0-consumer_03_Fetch_v12.hex"] = _fetch(
+    isolation_level=1, session_epoch=-1, current_leader_epoch=0
+)
+EXPECTED_BODIES["kafka-python-3.0.12-consumer_04_Fetch_v12.hex"] = _fetch(
+    isolation_level=0, session_epoch=0, current_leader_epoch=0
+)
+EXPECTED_BODIES["aiokafka-0.14.0-consumer_04_Fetch_v11.hex"] = _fetch(
+    isolation_level=0, session_epoch=-1, current_leader_epoch=-1
+)
+EXPECTED_BODIES["kafka-python-3.0.12-consumer_03_ListOffsets_v6.hex"] = ListOffsetsRequest(
+    replica_id=-1,
+    topics=(ListOffsetsTopic(name="golden", partitions=(ListOffsetsPartition(partition_index=0, timestamp=-2),)),),
+)
+EXPECTED_BODIES["confluent-kafka-2-librdkafka-2.16.0-consumer_02_FindCoordinator_v2.hex"] = (
+    FindCoordinatorRequest(key="golden", key_type=0)
 )
 TRAILING = {"confluent-kafka-2-librdkafka-2.16.0_02_Metadata_v11.hex": 3}
 
