@@ -29,8 +29,7 @@ fields (``tag=`` with ``tagged=`` versions) are written only when they differ fr
 
 from __future__ import annotations
 
-import uuid
-from typing import Any, ClassVar, Union
+from typing import Any, Union
 
 import attrs
 
@@ -227,16 +226,3 @@ def message(*, api_key: int, valid: str, flexible: str) -> Any:
 
 def is_struct(tp: Any) -> bool:
     return isinstance(tp, type) and hasattr(tp, "__kafka_fields__")
-
-
-class MessageClass:
-    """Typing aid: the class attributes ``@message`` adds."""
-
-    API_KEY: ClassVar[int]
-    VALID_VERSIONS: ClassVar[VersionRange]
-    FLEXIBLE_VERSIONS: ClassVar[VersionRange]
-    __kafka_fields__: ClassVar[tuple[FieldSpec, ...]]
-
-
-# Re-exported for declarations that annotate uuid fields.
-Uuid = uuid.UUID
