@@ -187,6 +187,32 @@ class BrokerConnection:
         return conn
 
     @classmethod
+    async def from_stream(
+        cls,
+        stream: trio.abc.Stream,
+        *,
+        host: str = "",
+        port: int = 0,
+        node_id: int = -1,
+        client_id: str | None = DEFAULT_CLIENT_ID,
+        request_timeout_ms: int = DEFAULT_REQUEST_TIMEOUT_MS,
+        api_versions_version: int | None = None,
+    ) -> BrokerConnection:
+        """A connection over an already open ``stream`` (tests use trio's memory streams).
+
+        Negotiates versions like ``connect`` (ApiVersions at ``api_versions_version``, default
+        our maximum); on failure the stream is closed.
+        """
+        conn = cls(host, port, node_id, client_id, request_timeout_ms, stream, _LenientClientConnection(client_id))
+        version = API_REGISTRY[ApiKey.API_VERSIONS].max_version if api_versions_version is None else api_versions_version
+        try:
+            await conn._negotiate(version)
+        except BaseException:
+            await trio.aclose_forcefully(stream)
+            raise
+        return conn
+
+    @classmethod
     async def _open(
         cls, host: str, port: int, node_id: int, client_id: str | None, request_timeout_ms: int,
         connect_timeout_ms: int,
