@@ -29,6 +29,8 @@ __all__ = [
     "encode_message",
     "encode_message_parts",
     "decode_message",
+    "encode_versioned",
+    "decode_versioned",
     "DecodeError",
     "DECODE_FAULTS",
 ]
@@ -258,3 +260,30 @@ def decode_message(cls: type, buf: Any, version: int, pos: int = 0, *, exact: bo
     if exact and end != len(buf):
         raise DecodeError(f"{cls.__name__} v{version}: {len(buf) - end} trailing bytes")
     return msg, end
+
+
+_VERSION = _struct.Struct(">h")
+
+
+def encode_versioned(msg: Any, version: int) -> bytes:
+    """An int16 version then ``msg`` at that version: how "data" schemas are stored.
+
+    Used for the ConsumerProtocol payloads and the ``__consumer_offsets`` keys and values.
+    """
+    return _VERSION.pack(version) + encode_message(msg, version)
+
+
+def decode_versioned(cls: type, data: Any) -> tuple[int, Any]:
+    """``(version, message)`` from an int16 version prefix and the struct that follows.
+
+    A version above ours is read with our newest layout, ignoring what follows it (what
+    ``ConsumerProtocol`` does for newer subscriptions); a version below ours is an error.
+    """
+    buf = memoryview(data)
+    if len(buf) < 2:
+        raise DecodeError(f"{cls.__name__}: no version prefix")
+    version = _VERSION.unpack_from(buf, 0)[0]
+    if version < cls.VALID_VERSIONS.lo:
+        raise DecodeError(f"{cls.__name__}: unknown version {version}")
+    msg, _ = decode_message(cls, buf, min(version, cls.VALID_VERSIONS.hi), 2, exact=False)
+    return version, msg
