@@ -25,25 +25,29 @@ import trio
 
 from kafka_clone.controller.context import ControllerContext
 from kafka_clone.controller.event_manager import ControllerEventManager
+from kafka_clone.controller.active_controller import ActiveController
 from kafka_clone.controller.events import (
-    BrokerChange, BrokerModifications, ControllerChange, ControllerEvent, Expire, Reelect,
-    RegisterBrokerAndReelect, ShutdownEventThread, Startup,
+    BrokerModifications, ControllerChange, ControllerEvent, Expire, Reelect, RegisterBrokerAndReelect,
+    ShutdownEventThread, Startup,
 )
-from zk.client import StateChangeHandler, ZNodeChangeHandler, ZNodeChildChangeHandler
+from kafka_clone.server.config import KafkaConfig
+from zk.client import StateChangeHandler, ZNodeChangeHandler
 from zk.kafka_zk_client import ControllerMovedError, KafkaZkClient
-from zk.znodes import BrokerIdsZNode, BrokerIdZNode, ControllerZNode
+from zk.znodes import BrokerIdsZNode, BrokerIdZNode, ControllerZNode, DeleteTopicsZNode, TopicsZNode, TopicZNode
 
 log = logging.getLogger(__name__)
 
 
 @attrs.define(eq=False)
 class ControllerTerm:
-    """One term as controller: its epoch and the cancel scopes that end with it."""
+    """One term as controller: its epoch, its work (`ActiveController`) and the cancel scopes
+    that end with it (the term's nursery of channel senders, and each event being processed)."""
 
     epoch: int
     epoch_zk_version: int
     scopes: set[trio.CancelScope] = attrs.Factory(set)
     cancelled: bool = False
+    active: ActiveController | None = None
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -64,6 +68,7 @@ class ControllerStatistics:
 @attrs.define(eq=False)
 class KafkaController:
     broker_id: int
+    config: KafkaConfig
     zk_client: KafkaZkClient
     #: Registers `/brokers/ids/<id>` again after a session expiry; returns the new broker epoch.
     register_broker: Callable[[], Awaitable[int]]
@@ -154,10 +159,10 @@ class KafkaController:
                 log.info("[Controller id=%d] re-registered broker after session expiry, broker epoch %d",
                          self.broker_id, epoch)
                 await self._process_reelect()
-            case BrokerChange():
-                await self._process_broker_change()
             case BrokerModifications(broker_id=broker_id):
-                await self._process_broker_modification(broker_id)
+                await self._term.active.process_broker_modification(broker_id)
+            case _ if event.needs_active_controller:
+                await self._term.active.process(event)
 
     # ---- election (KafkaController.elect / maybeResign) ----
 
@@ -217,15 +222,27 @@ class KafkaController:
         # Arm the watch again: the create above fired it (ControllerChange will find us active).
         await self.zk_client.get_controller_id(watch=True)
         term = self._term
+        nursery = await self._nursery.start(self._run_term, term)
+        term.active = ActiveController(self.broker_id, self.config, self.zk_client, self.context, nursery, self.put)
         with trio.CancelScope() as scope:
             term.scopes.add(scope)
             try:
-                await self._on_controller_failover()
+                await term.active.on_failover()
             except ControllerMovedError as exc:
                 log.warning("[Controller id=%d] %s", self.broker_id, exc)
                 await self._maybe_resign()
             finally:
                 term.scopes.discard(scope)
+
+    async def _run_term(self, term: ControllerTerm, *, task_status: trio.TaskStatus[trio.Nursery]) -> None:
+        """The term's nursery: the channel senders live here and die with the term."""
+        with trio.CancelScope() as scope:
+            term.scopes.add(scope)
+            if term.cancelled:
+                scope.cancel()
+            async with trio.open_nursery() as nursery:
+                task_status.started(nursery)
+                await trio.sleep_forever()
 
     async def _maybe_resign(self) -> None:
         was_active = self.is_active
@@ -246,69 +263,16 @@ class KafkaController:
         self._term = None
         term.cancel()
         zk = self.zk_client.zk
-        zk.unregister_znode_child_change_handler(BrokerIdsZNode.path())
+        for path in (BrokerIdsZNode.path(), TopicsZNode.path(), DeleteTopicsZNode.path()):
+            zk.unregister_znode_child_change_handler(path)
         for broker_id in self.context.live_brokers:
             zk.unregister_znode_change_handler(BrokerIdZNode.path(broker_id))
+        for topic in self.context.all_topics:
+            zk.unregister_znode_change_handler(TopicZNode.path(topic))
+        if term.active is not None:
+            term.active.channel.close()
         self.context.reset()
         if delete_znode:
             await self.zk_client.delete_controller(term.epoch_zk_version)
         log.info("[Controller id=%d] Resigned as the controller (epoch %d)", self.broker_id, term.epoch)
 
-    # ---- failover and broker membership ----
-
-    async def _on_controller_failover(self) -> None:
-        """Kafka's onControllerFailover, so far: feature versioning, then watch brokers and load
-        them into the context."""
-        zk = self.zk_client.zk
-        await self.zk_client.enable_feature_versioning()
-        zk.register_znode_child_change_handler(
-            ZNodeChildChangeHandler(BrokerIdsZNode.path(), lambda: self.put(BrokerChange())))
-        brokers = await self.zk_client.get_all_brokers_in_cluster(watch=True)
-        self.context.live_brokers = dict(brokers)
-        for broker_id in brokers:
-            self._watch_broker(broker_id)
-            await zk.exists(BrokerIdZNode.path(broker_id), watch=True)
-        log.info("[Controller id=%d] Initialized controller epoch to %d; live brokers: %s",
-                 self.broker_id, self.context.epoch, ",".join(map(str, sorted(brokers))))
-
-    def _watch_broker(self, broker_id: int) -> None:
-        self.zk_client.zk.register_znode_change_handler(ZNodeChangeHandler(
-            BrokerIdZNode.path(broker_id),
-            on_data_change=lambda: self.put(BrokerModifications(broker_id)),
-        ))
-
-    async def _process_broker_change(self) -> None:
-        """Diff `/brokers/ids` against the context: new, dead and bounced brokers (KIP-380).
-
-        A bounced broker (same id, larger czxid) restarted faster than its old session expired;
-        Kafka treats it as a failure followed by a start-up.
-        """
-        current = await self.zk_client.get_all_brokers_in_cluster(watch=True)
-        cached = self.context.live_brokers
-        new_ids = sorted(set(current) - set(cached))
-        dead_ids = sorted(set(cached) - set(current))
-        bounced_ids = sorted(b for b in set(current) & set(cached) if current[b][1] > cached[b][1])
-        log.info("[Controller id=%d] Newly added brokers: %s, deleted brokers: %s, bounced brokers: %s, "
-                 "all live brokers: %s", self.broker_id, _ids(new_ids), _ids(dead_ids), _ids(bounced_ids),
-                 _ids(sorted(current)))
-        zk = self.zk_client.zk
-        for broker_id in dead_ids:
-            zk.unregister_znode_change_handler(BrokerIdZNode.path(broker_id))
-        self.context.live_brokers = dict(current)
-        self.context.shutting_down_broker_ids -= set(dead_ids)
-        for broker_id in [*new_ids, *bounced_ids]:
-            self._watch_broker(broker_id)
-            await zk.exists(BrokerIdZNode.path(broker_id), watch=True)
-
-    async def _process_broker_modification(self, broker_id: int) -> None:
-        got = await self.zk_client.zk.get_or_none(BrokerIdZNode.path(broker_id), watch=True)
-        if got is None or broker_id not in self.context.live_brokers:
-            return
-        info = BrokerIdZNode.decode(broker_id, got[0])
-        if info != self.context.live_brokers[broker_id][0]:
-            log.info("[Controller id=%d] Updated broker %d: %s", self.broker_id, broker_id, info)
-            self.context.live_brokers[broker_id] = (info, got[1].czxid)
-
-
-def _ids(ids: list[int]) -> str:
-    return ",".join(map(str, ids))

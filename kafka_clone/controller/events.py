@@ -60,3 +60,35 @@ class BrokerModifications(ControllerEvent):
 @attrs.frozen
 class ShutdownEventThread(ControllerEvent):
     """Stop draining events (broker shut-down)."""
+
+
+@attrs.frozen
+class TopicChange(ControllerEvent):
+    """`/brokers/topics` children changed: new topics to create (or deleted ones to forget)."""
+
+    needs_active_controller = True
+
+
+@attrs.frozen
+class PartitionModifications(ControllerEvent):
+    """A topic's assignment znode changed: partitions were added."""
+
+    topic: str
+    needs_active_controller = True
+
+
+@attrs.frozen
+class TopicDeletion(ControllerEvent):
+    """`/admin/delete_topics` children changed."""
+
+    needs_active_controller = True
+
+
+@attrs.frozen
+class TopicDeletionStopReplicaResponseReceived(ControllerEvent):
+    """A broker answered StopReplica(delete=true) for partitions of topics being deleted."""
+
+    broker_id: int
+    error_code: int
+    partition_errors: tuple[tuple[str, int, int], ...]
+    needs_active_controller = True

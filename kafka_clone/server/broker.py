@@ -5,17 +5,23 @@ Mirrors Kafka 2.8's `KafkaServer.startup()`, which reads like a script and is ke
 2. get or create `/cluster/id`;
 3. resolve the broker id (configured, or generated through `/brokers/seqid`) and check
    `meta.properties` in every log dir;
-4. bind the listeners (ports known, requests not yet processed);
-5. register `/brokers/ids/<id>` (ephemeral; its czxid is the broker epoch, KIP-380);
-6. start the controller (every broker runs one; the one that wins `/controller` is active).
+4. LogManager: load (and, after an unclean shutdown, recover) every log, with the topic configs
+   read from `/config/topics`;
+5. MetadataCache, ReplicaManager, the dynamic config manager and the log background tasks;
+6. bind the listeners and serve requests (ports known before registration);
+7. register `/brokers/ids/<id>` (ephemeral; its czxid is the broker epoch, KIP-380);
+8. start the controller (every broker runs one; the one that wins `/controller` is active).
 
 Shut-down = cancel the broker's scope.  The clean-up that must talk to peers runs shielded with a
 deadline: the active controller deletes `/controller` (fenced by its epoch) so a successor is
-elected at once, and closing the ZooKeeper session removes `/brokers/ids/<id>` at once.
+elected at once, and closing the ZooKeeper session removes `/brokers/ids/<id>` at once.  Then
+the high watermarks are checkpointed and the LogManager writes its checkpoints and the
+clean-shutdown marker, so the next start skips recovery.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import socket
@@ -25,9 +31,18 @@ import attrs
 import trio
 
 from kafka_clone.controller.controller import KafkaController
+from kafka_clone.log.log_manager import LogManager
 from kafka_clone.server import broker_metadata
+from kafka_clone.server import topic_configs as topic_configs_module
+from kafka_clone.server.admin_manager import ZkAdminManager
+from kafka_clone.server.apis import RequestContext, load_handlers
 from kafka_clone.server.config import KafkaConfig
-from kafka_clone.server.network import SocketServer
+from kafka_clone.server.dynamic_config_manager import DynamicConfigManager
+from kafka_clone.server.metadata_cache import MetadataCache
+from kafka_clone.server.network import KafkaRequestLoop, SocketServer
+from kafka_clone.server.producer_id_manager import ProducerIdManager
+from kafka_clone.server.replica_manager import ReplicaManager
+from zk.admin_zk_client import AdminZkClient
 from zk.client import ZkClient
 from zk.kafka_zk_client import KafkaZkClient
 from zk.znodes import BrokerInfo, BrokerSequenceIdZNode, ClusterIdZNode, EndPoint
@@ -60,7 +75,15 @@ class KafkaServer:
     zk_client: KafkaZkClient | None = None
     controller: KafkaController | None = None
     socket_server: SocketServer | None = None
+    log_manager: LogManager | None = None
+    metadata_cache: MetadataCache | None = None
+    replica_manager: ReplicaManager | None = None
+    producer_id_manager: ProducerIdManager | None = None
+    admin_zk_client: AdminZkClient | None = None
+    topic_admin: ZkAdminManager | None = None
+    dynamic_config_manager: DynamicConfigManager | None = None
     startup_complete: trio.Event = attrs.Factory(trio.Event)
+    _metadata_changed: trio.Event = attrs.Factory(trio.Event)
 
     def statistics(self) -> BrokerStatistics:
         c = self.controller
@@ -84,20 +107,65 @@ class KafkaServer:
             log.info("Cluster ID = %s", self.cluster_id)
             self.broker_id = await self._resolve_broker_id(kzk)
             broker_metadata.check_and_write(cfg.log_dirs, self.broker_id, self.cluster_id)
+            self.admin_zk_client = AdminZkClient(kzk)
+            topic_overrides = await self.admin_zk_client.fetch_all_entity_configs("topics")
+            self.log_manager = await trio.to_thread.run_sync(functools.partial(
+                LogManager.open, cfg.log_dirs, topic_configs_module.broker_default_log_config(cfg),
+                topic_configs={t: topic_configs_module.effective_log_config(cfg, o) for t, o in topic_overrides.items()}))
+            try:
+                await self._serve(kzk, task_status)
+            finally:
+                with trio.CancelScope(shield=True):
+                    if self.replica_manager is not None:
+                        self.replica_manager.checkpoint_high_watermarks()
+                    await trio.to_thread.run_sync(self.log_manager.shutdown)
+                    log.info("[KafkaServer id=%d] shut down completed", self.broker_id)
 
-            async with trio.open_nursery() as nursery:
-                self.socket_server = SocketServer(cfg.listeners)
-                self.bound_ports = await nursery.start(self.socket_server.run)
-                self.broker_epoch = await self._register_broker()
-                self.controller = KafkaController(self.broker_id, kzk, self._register_broker)
-                await nursery.start(self.controller.run)
-                self.startup_complete.set()
-                log.info("[KafkaServer id=%d] started", self.broker_id)
-                task_status.started(self)
-                try:
-                    await trio.sleep_forever()
-                finally:
-                    log.info("[KafkaServer id=%d] shutting down", self.broker_id)
+    async def _serve(self, kzk: KafkaZkClient, task_status: trio.TaskStatus["KafkaServer"]) -> None:
+        cfg = self.config
+        self.metadata_cache = MetadataCache(self.broker_id)
+        self.replica_manager = ReplicaManager(self.broker_id, self.log_manager, self.metadata_cache,
+                                              lambda: self.broker_epoch, cfg["replica.lag.time.max.ms"])
+        self.producer_id_manager = ProducerIdManager(self.broker_id, kzk.zk)
+        self.topic_admin = ZkAdminManager(self)
+        self.dynamic_config_manager = DynamicConfigManager(kzk, cfg, self.log_manager)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.dynamic_config_manager.run)
+            await nursery.start(functools.partial(
+                self.log_manager.run, retention_check_interval_ms=cfg["log.retention.check.interval.ms"],
+                high_watermarks=self._high_watermarks))
+            await nursery.start(self.replica_manager.run_checkpointer,
+                                cfg["replica.high.watermark.checkpoint.interval.ms"])
+            self.socket_server = SocketServer(cfg.listeners, KafkaRequestLoop(
+                load_handlers(), self._request_context, cfg["socket.request.max.bytes"],
+                cfg["connections.max.idle.ms"] / 1000))
+            self.bound_ports = await nursery.start(self.socket_server.run)
+            self.broker_epoch = await self._register_broker()
+            self.controller = KafkaController(self.broker_id, cfg, kzk, self._register_broker)
+            await nursery.start(self.controller.run)
+            self.startup_complete.set()
+            log.info("[KafkaServer id=%d] started", self.broker_id)
+            task_status.started(self)
+            try:
+                await trio.sleep_forever()
+            finally:
+                log.info("[KafkaServer id=%d] shutting down", self.broker_id)
+
+    def _request_context(self, request, listener, peer: str) -> RequestContext:
+        return RequestContext(request, self, listener.listener_name, peer)
+
+    def _high_watermarks(self) -> dict[tuple[str, int], int]:
+        return {tp: p.high_watermark for tp, p in self.replica_manager.partitions.items() if p.log is not None}
+
+    # ---- metadata propagation (Kafka's DelayedCreatePartitions waits on this) ----
+
+    def metadata_updated(self) -> None:
+        """Called after every UpdateMetadata: wakes requests waiting for the controller's work."""
+        self._metadata_changed.set()
+        self._metadata_changed = trio.Event()
+
+    async def wait_metadata_change(self) -> None:
+        await self._metadata_changed.wait()
 
     def broker_info(self) -> BrokerInfo:
         """Our registration: advertised listeners, a port of 0 replaced by the bound one (as Kafka)."""

@@ -1,0 +1,287 @@
+"""The active controller's work during one term: failover, brokers, topics, deletions.
+
+Mirrors the "active controller" half of Kafka 2.8's `KafkaController`: `onControllerFailover`,
+`processBrokerChange` (`onBrokerStartup`/`onBrokerFailure`), `processTopicChange`
+(`onNewPartitionCreation`), `processPartitionModifications`, `processTopicDeletion`.
+An `ActiveController` exists for exactly one term: it is created when this broker wins
+`/controller` and dropped (its nursery cancelled) when the term ends, which is how resignation
+forgets everything (Kafka resets the context by hand).
+
+Every event handler re-reads ZooKeeper (watches carry no data), changes state through the state
+machines, and ends by sending the accumulated requests (`ControllerBrokerRequestBatch`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import attrs
+import trio
+
+from kafka_clone.controller.channel_manager import (
+    ControllerBrokerRequestBatch, ControllerChannelManager, PartitionLeadership,
+)
+from kafka_clone.controller.context import ControllerContext, TopicPartition, topic_uuid
+from kafka_clone.controller.events import (
+    BrokerChange, BrokerModifications, ControllerEvent, PartitionModifications, TopicChange, TopicDeletion,
+    TopicDeletionStopReplicaResponseReceived,
+)
+from kafka_clone.controller.partition_state_machine import PartitionState, PartitionStateMachine
+from kafka_clone.controller.topic_deletion import TopicDeletionManager
+from kafka_clone.server.config import KafkaConfig
+from zk.client import ZNodeChangeHandler, ZNodeChildChangeHandler
+from zk.kafka_zk_client import KafkaZkClient
+from zk.znodes import (
+    BrokerIdsZNode, BrokerIdZNode, DeleteTopicsZNode, LeaderAndIsr, TopicPartitionStateZNode, TopicsZNode,
+    TopicZNode,
+)
+
+log = logging.getLogger(__name__)
+
+
+@attrs.define(eq=False)
+class ActiveController:
+    broker_id: int
+    config: KafkaConfig
+    zk_client: KafkaZkClient
+    context: ControllerContext
+    nursery: trio.Nursery
+    put: Callable[[ControllerEvent], None]
+    channel: ControllerChannelManager = attrs.field(init=False)
+    batch: ControllerBrokerRequestBatch = attrs.field(init=False)
+    psm: PartitionStateMachine = attrs.field(init=False)
+    deletion: TopicDeletionManager = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        listener = self.config["inter.broker.listener.name"] or self.config["security.inter.broker.protocol"]
+        self.channel = ControllerChannelManager(self.broker_id, listener, self.nursery,
+                                                self.config["controller.socket.timeout.ms"])
+        self.batch = ControllerBrokerRequestBatch(self.broker_id)
+        self.psm = PartitionStateMachine(self.broker_id, self.context, self.zk_client, self.batch,
+                                         self._unclean_election_enabled)
+        self.deletion = TopicDeletionManager(self.broker_id, self.context, self.zk_client, self.psm,
+                                             self.config["delete.topic.enable"])
+
+    def _unclean_election_enabled(self, topic: str) -> bool:
+        return bool(self.config["unclean.leader.election.enable"])
+
+    # ---- failover (onControllerFailover) ----
+
+    async def on_failover(self) -> None:
+        zk = self.zk_client.zk
+        await self.zk_client.enable_feature_versioning()
+        zk.register_znode_child_change_handler(
+            ZNodeChildChangeHandler(BrokerIdsZNode.path(), lambda: self.put(BrokerChange())))
+        zk.register_znode_child_change_handler(
+            ZNodeChildChangeHandler(TopicsZNode.path(), lambda: self.put(TopicChange())))
+        zk.register_znode_child_change_handler(
+            ZNodeChildChangeHandler(DeleteTopicsZNode.path(), lambda: self.put(TopicDeletion())))
+        await self._initialize_context()
+        # Every live broker learns the cluster first, then the replicas their roles.
+        self.batch.add_update_metadata(self.context.live_broker_ids, self._leaderships(self.context.all_partitions()))
+        for tp, li in self.context.partition_leadership.items():
+            live_replicas = [r for r in self.context.replicas(tp) if r in self.context.live_broker_ids]
+            self.batch.add_leader_and_isr(live_replicas, tp, self._leadership(tp), False)
+        self.psm.startup_states()
+        await self._trigger_online_partitions()
+        await self.deletion.enqueue_topics_for_deletion()
+        self.send_batch()
+        log.info("[Controller id=%d] Initialized controller epoch %d with %d live brokers and %d partitions",
+                 self.broker_id, self.context.epoch, len(self.context.live_brokers), len(self.context.all_partitions()))
+
+    async def _initialize_context(self) -> None:
+        zk = self.zk_client.zk
+        brokers = await self.zk_client.get_all_brokers_in_cluster(watch=True)
+        self.context.live_brokers = dict(brokers)
+        for broker_id, (info, _) in brokers.items():
+            self._watch_broker(broker_id)
+            await zk.exists(BrokerIdZNode.path(broker_id), watch=True)
+            self.channel.add_broker(info)
+        for topic in await zk.get_children(TopicsZNode.path(), watch=True):
+            await self._load_topic(topic)
+
+    async def _load_topic(self, topic: str) -> list[TopicPartition]:
+        """Read a topic's assignment (with a data watch) and its partitions' state znodes."""
+        zk = self.zk_client.zk
+        self.zk_client.zk.register_znode_change_handler(ZNodeChangeHandler(
+            TopicZNode.path(topic), on_data_change=lambda: self.put(PartitionModifications(topic))))
+        got = await zk.get_or_none(TopicZNode.path(topic), watch=True)
+        if got is None:
+            return []
+        assignment = TopicZNode.decode(topic, got[0])
+        known = self.context.partition_assignments.get(topic, {})
+        self.context.all_topics.add(topic)
+        self.context.topic_ids[topic] = topic_uuid(assignment.topic_id)
+        self.context.partition_assignments[topic] = {p: tuple(r) for p, r in assignment.as_dict().items()}
+        added = [(topic, p) for p in assignment.as_dict() if p not in known]
+        for tp in added:
+            state = await zk.get_or_none(TopicPartitionStateZNode.path(*tp))
+            if state is not None:
+                self.context.partition_leadership[tp] = TopicPartitionStateZNode.decode(state[0], zk_version=state[1].version)
+        return added
+
+    async def _trigger_online_partitions(self) -> None:
+        """Bring New and Offline partitions online (those not being deleted)."""
+        candidates = [tp for tp in self.psm.partitions_in(PartitionState.NEW, PartitionState.OFFLINE)
+                      if tp[0] not in self.context.topics_to_be_deleted]
+        if candidates:
+            await self.psm.handle_state_changes(candidates, PartitionState.ONLINE)
+
+    # ---- events ----
+
+    async def process(self, event: ControllerEvent) -> None:
+        match event:
+            case BrokerChange():
+                await self._process_broker_change()
+            case TopicChange():
+                await self._process_topic_change()
+            case PartitionModifications(topic=topic):
+                await self._process_partition_modifications(topic)
+            case TopicDeletion():
+                await self.deletion.enqueue_topics_for_deletion()
+            case TopicDeletionStopReplicaResponseReceived(broker_id=b, error_code=e, partition_errors=pe):
+                await self.deletion.on_stop_replica_response(b, e, pe)
+        self.send_batch()
+
+    def send_batch(self) -> None:
+        self.batch.send_requests(self.channel, self.context.epoch, self.context.live_brokers,
+                                 self.context.topic_ids, self._on_stop_replica_response)
+
+    def _on_stop_replica_response(self, broker_id: int, response) -> None:
+        errors = tuple((e.topic_name, e.partition_index, e.error_code) for e in response.partition_errors)
+        if any(t in self.context.deletion_pending for t, _, _ in errors):
+            self.put(TopicDeletionStopReplicaResponseReceived(broker_id, response.error_code, errors))
+
+    # ---- brokers ----
+
+    def _watch_broker(self, broker_id: int) -> None:
+        self.zk_client.zk.register_znode_change_handler(ZNodeChangeHandler(
+            BrokerIdZNode.path(broker_id), on_data_change=lambda: self.put(BrokerModifications(broker_id))))
+
+    async def _process_broker_change(self) -> None:
+        """Diff `/brokers/ids` against the context: new, dead and bounced brokers (KIP-380).
+
+        A bounced broker (same id, larger czxid) restarted faster than its old session expired;
+        Kafka treats it as a failure followed by a start-up.
+        """
+        zk = self.zk_client.zk
+        current = await self.zk_client.get_all_brokers_in_cluster(watch=True)
+        cached = self.context.live_brokers
+        new_ids = sorted(set(current) - set(cached))
+        dead_ids = sorted(set(cached) - set(current))
+        bounced_ids = sorted(b for b in set(current) & set(cached) if current[b][1] > cached[b][1])
+        log.info("[Controller id=%d] Newly added brokers: %s, deleted brokers: %s, bounced brokers: %s, "
+                 "all live brokers: %s", self.broker_id, _ids(new_ids), _ids(dead_ids), _ids(bounced_ids),
+                 _ids(sorted(current)))
+        for broker_id in [*dead_ids, *bounced_ids]:
+            zk.unregister_znode_change_handler(BrokerIdZNode.path(broker_id))
+            self.channel.remove_broker(broker_id)
+        self.context.live_brokers = {b: v for b, v in current.items() if b not in bounced_ids}
+        self.context.shutting_down_broker_ids -= set(dead_ids)
+        if dead_ids or bounced_ids:
+            await self._on_broker_failure([*dead_ids, *bounced_ids])
+        self.context.live_brokers = dict(current)
+        for broker_id in [*new_ids, *bounced_ids]:
+            self._watch_broker(broker_id)
+            await zk.exists(BrokerIdZNode.path(broker_id), watch=True)
+            self.channel.add_broker(current[broker_id][0])
+        if new_ids or bounced_ids:
+            await self._on_broker_startup([*new_ids, *bounced_ids])
+
+    async def _on_broker_startup(self, broker_ids: list[int]) -> None:
+        """Kafka's onBrokerStartup: metadata to everyone, the full picture and roles to the new."""
+        live = self.context.live_broker_ids
+        self.batch.add_update_metadata(sorted(live - set(broker_ids)), {})
+        self.batch.add_update_metadata(broker_ids, self._leaderships(self.context.all_partitions()))
+        for tp in self.context.all_partitions():
+            replicas = self.context.replicas(tp)
+            mine = [b for b in broker_ids if b in replicas]
+            if mine and tp in self.context.partition_leadership and tp[0] not in self.context.topics_to_be_deleted:
+                self.batch.add_leader_and_isr(mine, tp, self._leadership(tp), False)
+        await self._trigger_online_partitions()
+        for broker_id in broker_ids:
+            await self.deletion.on_broker_startup(broker_id)
+
+    async def _on_broker_failure(self, broker_ids: list[int]) -> None:
+        """Kafka's onBrokerFailure → onReplicasBecomeOffline.
+
+        Partitions led by a dead broker go Offline and get a new leader from the ISR; for every
+        other partition a dead replica leaves the ISR (unless it is the last member, which keeps
+        the ISR pointing at the data), with leader_epoch + 1.
+        """
+        dead = set(broker_ids)
+        led = [tp for tp in self.context.all_partitions()
+               if (li := self.context.partition_leadership.get(tp)) is not None and li.leader in dead
+               and tp[0] not in self.context.topics_to_be_deleted]
+        await self.psm.handle_state_changes(led, PartitionState.OFFLINE)
+        await self._trigger_online_partitions()
+        for tp in self.context.all_partitions():
+            li = self.context.partition_leadership.get(tp)
+            if li is None or tp[0] in self.context.topics_to_be_deleted or not dead & set(li.isr):
+                continue
+            remaining = tuple(r for r in li.isr if r not in dead)
+            leader = li.leader if li.leader not in dead else -1
+            isr = remaining or li.isr  # the last ISR member stays: it holds the committed data
+            if (leader, isr) == (li.leader, li.isr):
+                continue
+            new = LeaderAndIsr(leader, li.leader_epoch + 1, isr, self.context.epoch, li.zk_version)
+            if await self.psm.write_leader_and_isr(tp, new):
+                live_replicas = [r for r in self.context.replicas(tp) if r in self.context.live_broker_ids]
+                self.batch.add_leader_and_isr(live_replicas, tp, self._leadership(tp), False)
+        # Brokers must learn of the deaths even if no leader changed.
+        self.batch.add_update_metadata(self.context.live_broker_ids, {})
+        await self.deletion.resume_deletions()
+
+    async def process_broker_modification(self, broker_id: int) -> None:
+        got = await self.zk_client.zk.get_or_none(BrokerIdZNode.path(broker_id), watch=True)
+        if got is None or broker_id not in self.context.live_brokers:
+            return
+        info = BrokerIdZNode.decode(broker_id, got[0])
+        if info != self.context.live_brokers[broker_id][0]:
+            log.info("[Controller id=%d] Updated broker %d: %s", self.broker_id, broker_id, info)
+            self.context.live_brokers[broker_id] = (info, got[1].czxid)
+            self.batch.add_update_metadata(self.context.live_broker_ids, {})
+            self.send_batch()
+
+    # ---- topics ----
+
+    async def _process_topic_change(self) -> None:
+        topics = set(await self.zk_client.zk.get_children(TopicsZNode.path(), watch=True))
+        new_topics = sorted(topics - self.context.all_topics)
+        for topic in sorted(self.context.all_topics - topics):
+            self.context.remove_topic(topic)
+        if not new_topics:
+            return
+        log.info("[Controller id=%d] New topics: [%s]", self.broker_id, ", ".join(new_topics))
+        added: list[TopicPartition] = []
+        for topic in new_topics:
+            added += await self._load_topic(topic)
+        await self._on_new_partition_creation(added)
+
+    async def _process_partition_modifications(self, topic: str) -> None:
+        if topic not in self.context.all_topics or topic in self.context.topics_to_be_deleted:
+            return
+        added = await self._load_topic(topic)
+        if added:
+            log.info("[Controller id=%d] New partitions to be added %s", self.broker_id, added)
+            await self._on_new_partition_creation(added)
+
+    async def _on_new_partition_creation(self, partitions: list[TopicPartition]) -> None:
+        fresh = [tp for tp in partitions if tp not in self.context.partition_leadership]
+        await self.psm.handle_state_changes(fresh, PartitionState.NEW)
+        await self.psm.handle_state_changes(fresh, PartitionState.ONLINE)
+
+    # ---- helpers ----
+
+    def _leadership(self, tp: TopicPartition) -> PartitionLeadership:
+        replicas = self.context.replicas(tp)
+        offline = tuple(r for r in replicas if r not in self.context.live_broker_ids)
+        return PartitionLeadership(self.context.partition_leadership[tp], replicas, offline_replicas=offline)
+
+    def _leaderships(self, partitions: list[TopicPartition]) -> dict[TopicPartition, PartitionLeadership]:
+        return {tp: self._leadership(tp) for tp in partitions if tp in self.context.partition_leadership}
+
+
+def _ids(ids: list[int]) -> str:
+    return ",".join(map(str, ids))

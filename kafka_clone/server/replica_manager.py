@@ -1,0 +1,218 @@
+"""ReplicaManager: this broker's partitions, as the controller's LeaderAndIsr/StopReplica says.
+
+Mirrors Kafka 2.8's `server/ReplicaManager.scala`:
+- `become_leader_or_follower` applies a LeaderAndIsr request: stale controller epochs are refused
+  as a whole (STALE_CONTROLLER_EPOCH), and each partition only if its leader epoch is newer than
+  ours; partitions we are not a replica of get UNKNOWN_TOPIC_OR_PARTITION.
+- `append_records` and `read` are the produce and fetch paths; both wake the purgatory so that
+  long-polling fetches and acks=all produces re-check at once, never by polling.
+- High watermarks are checkpointed to `replication-offset-checkpoint` every
+  `replica.high.watermark.checkpoint.interval.ms` and on shut-down, and read back when a
+  partition becomes leader after a restart.
+
+Everything runs in the trio thread: appends of already-validated bytes go to the page cache and
+are fast; fsync (flush) and recovery are the blocking work, done by the log layer's policies.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import attrs
+import trio
+
+from kafka_clone.log.log_manager import LogManager
+from kafka_clone.protocol.errors import (
+    KafkaError, NotLeaderOrFollower, StaleBrokerEpoch, StaleControllerEpoch, UnknownTopicOrPartition,
+)
+from kafka_clone.protocol.messages.controller import (
+    LeaderAndIsrPartitionError, LeaderAndIsrPartitionState, LeaderAndIsrRequest, LeaderAndIsrResponse,
+    LeaderAndIsrTopicError, StopReplicaPartitionError, StopReplicaRequest, StopReplicaResponse,
+)
+from kafka_clone.server.metadata_cache import MetadataCache
+from kafka_clone.server.partition import Partition
+from kafka_clone.server.producer_state import ProducerStateManager
+from kafka_clone.server.purgatory import DelayedOperationPurgatory
+
+log = logging.getLogger(__name__)
+
+TopicPartition = tuple[str, int]
+
+
+def wall_clock_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@attrs.define(eq=False)
+class ReplicaManager:
+    broker_id: int
+    log_manager: LogManager
+    metadata_cache: MetadataCache
+    #: The broker's current epoch (czxid of its registration); LeaderAndIsr for an older one is stale.
+    broker_epoch: Callable[[], int]
+    replica_lag_time_max_ms: int = 30000
+    clock_ms: Callable[[], int] = wall_clock_ms
+    partitions: dict[TopicPartition, Partition] = attrs.Factory(dict)
+    controller_epoch: int = 0
+    fetch_purgatory: DelayedOperationPurgatory = attrs.Factory(lambda: DelayedOperationPurgatory("Fetch"))
+    produce_purgatory: DelayedOperationPurgatory = attrs.Factory(lambda: DelayedOperationPurgatory("Produce"))
+    #: Called with (topic, partition, Partition) when this broker becomes leader / follower, so
+    #: that other components (group coordinator, replica fetchers) can follow.
+    on_become_leader: list[Callable[[Partition], None]] = attrs.Factory(list)
+    on_become_follower: list[Callable[[Partition], None]] = attrs.Factory(list)
+    _high_watermark_checkpoint: dict[TopicPartition, int] | None = None
+
+    # ---- controller requests ----
+
+    def _check_controller(self, controller_epoch: int, broker_epoch: int) -> None:
+        if controller_epoch < self.controller_epoch:
+            raise StaleControllerEpoch(
+                f"controller epoch {controller_epoch} is older than the latest seen {self.controller_epoch}")
+        # KIP-380: a request addressed to an older incarnation of this broker.
+        if broker_epoch != -1 and broker_epoch < self.broker_epoch():
+            raise StaleBrokerEpoch(f"broker epoch {broker_epoch} is older than ours {self.broker_epoch()}")
+        self.controller_epoch = controller_epoch
+
+    def become_leader_or_follower(self, request: LeaderAndIsrRequest, version: int) -> LeaderAndIsrResponse:
+        try:
+            self._check_controller(request.controller_epoch, request.broker_epoch)
+        except KafkaError as exc:
+            log.warning("Ignoring LeaderAndIsr from controller %d: %s", request.controller_id, exc)
+            return LeaderAndIsrResponse(error_code=exc.code)
+        now = self.clock_ms()
+        errors: dict[TopicPartition, int] = {}
+        for topic, topic_id, state in _leader_and_isr_states(request):
+            tp = (topic, state.partition_index)
+            errors[tp] = self._apply_partition_state(tp, state, now)
+        if version >= 5:
+            by_topic: dict[str, list[LeaderAndIsrPartitionError]] = {}
+            ids = {t.topic_name: t.topic_id for t in request.topic_states}
+            for (topic, p), code in errors.items():
+                by_topic.setdefault(topic, []).append(LeaderAndIsrPartitionError(partition_index=p, error_code=code))
+            return LeaderAndIsrResponse(error_code=0, topics=tuple(
+                LeaderAndIsrTopicError(topic_id=ids[t], partition_errors=tuple(errs)) for t, errs in by_topic.items()))
+        return LeaderAndIsrResponse(error_code=0, partition_errors=tuple(
+            LeaderAndIsrPartitionError(topic_name=t, partition_index=p, error_code=code)
+            for (t, p), code in errors.items()))
+
+    def _apply_partition_state(self, tp: TopicPartition, state: LeaderAndIsrPartitionState, now: int) -> int:
+        if self.broker_id not in state.replicas:
+            return UnknownTopicOrPartition.code
+        partition = self.partitions.get(tp)
+        if partition is not None and state.leader_epoch <= partition.leader_epoch:
+            # Kafka 2.x answers an old or equal leader epoch with STALE_CONTROLLER_EPOCH.
+            log.info("Ignoring LeaderAndIsr for %s-%d: leader epoch %d is not newer than %d",
+                     tp[0], tp[1], state.leader_epoch, partition.leader_epoch)
+            return StaleControllerEpoch.code
+        if partition is None:
+            partition = self.partitions[tp] = Partition(tp[0], tp[1], self.broker_id,
+                                                        replica_lag_time_max_ms=self.replica_lag_time_max_ms)
+        try:
+            plog = self.log_manager.get_or_create_log(*tp)
+        except KafkaError as exc:
+            return exc.code
+        if partition.producer_state is None:
+            partition.producer_state = ProducerStateManager(f"{tp[0]}-{tp[1]}")
+            partition.producer_state.load(plog)
+        if state.leader == self.broker_id:
+            hw = self._checkpointed_high_watermark(tp)
+            if partition.make_leader(state, plog, now, hw):
+                log.info("[ReplicaManager broker=%d] %s-%d: leader at epoch %d, log end %d, high watermark %d",
+                         self.broker_id, tp[0], tp[1], state.leader_epoch, plog.log_end_offset, partition.high_watermark)
+            for callback in self.on_become_leader:
+                callback(partition)
+        else:
+            partition.make_follower(state, plog)
+            for callback in self.on_become_follower:
+                callback(partition)
+        self.fetch_purgatory.check_and_complete(("fetch", *tp))
+        return 0
+
+    def _checkpointed_high_watermark(self, tp: TopicPartition) -> int | None:
+        if self._high_watermark_checkpoint is None:
+            self._high_watermark_checkpoint = self.log_manager.read_high_watermarks()
+        return self._high_watermark_checkpoint.get(tp)
+
+    def stop_replicas(self, request: StopReplicaRequest, version: int) -> StopReplicaResponse:
+        try:
+            self._check_controller(request.controller_epoch, request.broker_epoch)
+        except KafkaError as exc:
+            return StopReplicaResponse(error_code=exc.code)
+        results = []
+        for topic, partition, delete in _stop_replica_partitions(request):
+            self.stop_replica((topic, partition), delete=delete)
+            results.append(StopReplicaPartitionError(topic_name=topic, partition_index=partition, error_code=0))
+        return StopReplicaResponse(error_code=0, partition_errors=tuple(results))
+
+    def stop_replica(self, tp: TopicPartition, *, delete: bool) -> None:
+        partition = self.partitions.pop(tp, None) if delete else self.partitions.get(tp)
+        if partition is not None and not delete:
+            partition.leader_id = -1
+        if delete and self.log_manager.get_log(*tp) is not None:
+            self.log_manager.delete_log(*tp)
+            log.info("[ReplicaManager broker=%d] deleted log of %s-%d", self.broker_id, *tp)
+        self.fetch_purgatory.check_and_complete(("fetch", *tp))
+        self.produce_purgatory.check_and_complete(("produce", *tp))
+
+    # ---- data plane ----
+
+    def get_partition(self, topic: str, partition: int) -> Partition:
+        """The local replica, or the error a client should see for it."""
+        p = self.partitions.get((topic, partition))
+        if p is None or p.log is None:
+            if self.metadata_cache.get_partition_info(topic, partition) is not None:
+                raise NotLeaderOrFollower(f"broker {self.broker_id} does not host {topic}-{partition}")
+            raise UnknownTopicOrPartition(f"this server does not host {topic}-{partition}")
+        return p
+
+    def append_to_leader(self, topic: str, partition: int, records: memoryview, required_acks: int):
+        p = self.get_partition(topic, partition)
+        config = self.log_manager.config_for(topic)
+        info = p.append_records_to_leader(records, required_acks, config.min_insync_replicas, self.clock_ms())
+        self._after_append(p)
+        return p, info
+
+    def _after_append(self, p: Partition) -> None:
+        self.fetch_purgatory.check_and_complete(("fetch", p.topic, p.partition))
+        self.produce_purgatory.check_and_complete(("produce", p.topic, p.partition))
+
+    def record_follower_fetch(self, p: Partition, replica_id: int, fetch_offset: int) -> None:
+        if p.update_follower_fetch_state(replica_id, fetch_offset, self.clock_ms()):
+            self._after_append(p)
+
+    # ---- high-watermark checkpoints ----
+
+    def checkpoint_high_watermarks(self) -> None:
+        hws = {tp: p.high_watermark for tp, p in self.partitions.items() if p.log is not None}
+        self.log_manager.write_high_watermarks(hws)
+
+    async def run_checkpointer(self, interval_ms: int, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        try:
+            while True:
+                await trio.sleep(interval_ms / 1000)
+                self.checkpoint_high_watermarks()
+        finally:
+            with trio.CancelScope(shield=True):
+                self.checkpoint_high_watermarks()
+
+
+def _leader_and_isr_states(request: LeaderAndIsrRequest):
+    for state in request.ungrouped_partition_states:
+        yield state.topic_name, None, state
+    for topic_state in request.topic_states:
+        for state in topic_state.partition_states:
+            yield topic_state.topic_name, topic_state.topic_id, state
+
+
+def _stop_replica_partitions(request: StopReplicaRequest):
+    for p in request.ungrouped_partitions:
+        yield p.topic_name, p.partition_index, request.delete_partitions
+    for t in request.topics:
+        for index in t.partition_indexes:
+            yield t.name, index, request.delete_partitions
+    for t in request.topic_states:
+        for ps in t.partition_states:
+            yield t.topic_name, ps.partition_index, ps.delete_partition
