@@ -35,7 +35,9 @@ from kafka_clone.log.abstract_index import CorruptIndexError
 from kafka_clone.log.clock import Clock, wall_clock_ms
 from kafka_clone.log.leader_epoch_cache import UNDEFINED_EPOCH, LeaderEpochFileCache
 from kafka_clone.log.log_config import LogConfig
-from kafka_clone.log.log_validator import UnexpectedAppendOffset, validate_batches  # noqa: F401 (re-export)
+from kafka_clone.log.log_validator import (  # noqa: F401 (UnexpectedAppendOffset is re-exported)
+    UnexpectedAppendOffset, recompress_for_topic, validate_batches,
+)
 from kafka_clone.log.segment import (
     INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, FileRecords, LogSegment, filename_prefix,
 )
@@ -277,6 +279,12 @@ class Log:
         end = len(view)
         headers, records_count = validate_batches(view, config, now, from_client=assign_offsets,
                                                   next_offset=self.log_end_offset, name=self.name)
+        if assign_offsets and config.compression_type != "producer":
+            converted = recompress_for_topic(view, headers, config)
+            if converted is not None:
+                view, end = memoryview(converted), len(converted)
+                headers, records_count = validate_batches(view, config, now, from_client=True,
+                                                          next_offset=self.log_end_offset, name=self.name)
         if not headers:
             return LogAppendInfo(self.log_end_offset, self.log_end_offset - 1, rec.NO_TIMESTAMP, -1, -1,
                                  self.log_start_offset, 0, 0, 0)

@@ -8,15 +8,25 @@ bit, a base sequence when idempotent, timestamps within ``message.timestamp.diff
 and, on compacted topics, a key on every record. Follower batches must continue the log: their
 offsets never go below the log end. Nothing is modified here: the log stamps offsets only after
 every batch passed, so a rejected append leaves both the log and the request untouched.
+
+``compression.type`` other than ``producer`` makes the leader re-encode batches whose codec
+differs (Kafka's ``LogValidator.validateMessagesAndAssignOffsetsCompressed`` path): the only
+produce-path case, with compacted topics' key check, that touches individual records.
 """
 
 from __future__ import annotations
 
 from kafka_clone.log.log_config import LONG_MAX, LogConfig
 from kafka_clone.protocol import records as rec
+from kafka_clone.protocol.compression import CompressionType
 from kafka_clone.protocol.errors import InvalidRecord, InvalidTimestamp, MessageTooLarge, UnknownServerError
 
-__all__ = ["UnexpectedAppendOffset", "validate_batches"]
+__all__ = ["UnexpectedAppendOffset", "validate_batches", "recompress_for_topic"]
+
+_TOPIC_CODECS = {
+    "uncompressed": CompressionType.NONE, "gzip": CompressionType.GZIP, "snappy": CompressionType.SNAPPY,
+    "lz4": CompressionType.LZ4, "zstd": CompressionType.ZSTD,
+}
 
 
 class UnexpectedAppendOffset(UnknownServerError):
@@ -70,3 +80,25 @@ def _validate_client_batch(header: rec.RecordBatchHeader, view: memoryview, pos:
         for record in rec.iter_records(view, pos, header):
             if record.key is None:
                 raise InvalidRecord("compacted topic cannot accept a record without a key")
+
+
+def recompress_for_topic(view: memoryview, headers: list[tuple[int, rec.RecordBatchHeader]],
+                         config: LogConfig) -> bytearray | None:
+    """Re-encode client batches with the topic's ``compression.type``; None if none differ.
+
+    Records, producer fields and the timestamp type are kept; offsets are assigned afterwards
+    by the log as for any client batch.
+    """
+    target = _TOPIC_CODECS.get(config.compression_type)
+    if target is None or all(h.attributes & 0x07 == target for _, h in headers):
+        return None
+    out = bytearray()
+    for pos, header in headers:
+        if header.attributes & 0x07 == target:
+            out += view[pos:pos + header.batch_length + rec.LOG_OVERHEAD]
+            continue
+        out += rec.build_batch(
+            list(rec.iter_records(view, pos, header)), compression=target, timestamp_type=header.timestamp_type,
+            producer_id=header.producer_id, producer_epoch=header.producer_epoch,
+            base_sequence=header.base_sequence, is_transactional=header.is_transactional)
+    return out

@@ -262,3 +262,17 @@ def test_reopen_after_close_keeps_everything(open_log, tmp_path, clock):
         assert again.fetch_offset_by_timestamp(T0 + 15).offset == 30
     finally:
         again.close()
+
+
+def test_topic_compression_type_recompresses_client_batches(open_log):
+    from kafka_clone.protocol.compression import CompressionType
+
+    log = open_log(LogConfig(compression_type="zstd"))
+    sent = batch(3, compression=CompressionType.GZIP, producer_id=7, producer_epoch=1, base_sequence=0)
+    expected = list(R.iter_records(sent))
+    info = log.append_as_leader(sent, 0)
+    assert (info.first_offset, info.last_offset) == (0, 2)
+    data = log.read(0, 1 << 20).records.read_bytes()
+    ((_, header),) = list(R.iter_batches(data))
+    assert header.compression == CompressionType.ZSTD and (header.producer_id, header.base_sequence) == (7, 0)
+    assert list(R.iter_records(data)) == expected
