@@ -146,7 +146,9 @@ class FrameBuffer:
         end = 4 + size
         if len(buf) < end:
             return None
-        frame = bytes(buf[4:end])
+        # One copy out of the receive buffer; the view is released before the buffer shrinks.
+        with memoryview(buf) as view:
+            frame = view[4:end].tobytes()
         del buf[:end]
         return frame
 
