@@ -26,6 +26,10 @@ Call protocol (all synchronous; nothing may checkpoint between the three steps):
     info = log.append_as_leader(records, leader_epoch)
     state.complete(analysis, info.first_offset, info.last_offset, info.log_append_time)
 
+A follower calls ``append_replicated(records)`` after each ``append_as_follower``, and
+``truncate_and_reload(log)`` after truncating; the owner calls ``remove_expired_producers()`` every
+``PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS`` and ``take_snapshot()`` before closing the log.
+
 Invariants:
 
 * A request's batches are validated atomically: ``analyze`` never mutates the manager, so a
@@ -36,8 +40,11 @@ Invariants:
 * Entries are frozen values; the manager is their single owner and swaps them whole.
 * ``map_end_offset`` is the log offset up to which the state reflects the log.
 
-State is rebuilt on load by scanning batch headers from the log start (``load``); Kafka bounds
-that scan with ``<offset>.snapshot`` files, which this clone does not write (see ``load``).
+On load the state comes from the latest ``<offset>.snapshot`` file in the log directory (Kafka's
+producer snapshot, byte-compatible, see ``write_snapshot``) and a scan of the batch headers after
+it; with no snapshot, from a scan from the log start. ``take_snapshot`` writes one (Kafka: on
+segment roll and on close).
+
 Transactions (ongoing transactions, markers, the LSO) are out of scope: transactional batches are
 sequence-checked like any other.
 """
@@ -46,22 +53,30 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator
+import re
+import struct
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import attrs
+import crc32c
 
 from kafka_clone.log.clock import Clock, wall_clock_ms
 from kafka_clone.protocol import records as rec
 from kafka_clone.protocol.errors import InvalidProducerEpoch, InvalidRecord, OutOfOrderSequenceNumber
 
+if TYPE_CHECKING:
+    from kafka_clone.log.log import Log
+
 __all__ = [
     "NUM_BATCHES_TO_RETAIN", "NO_PRODUCER_EPOCH", "NO_SEQUENCE", "DEFAULT_PRODUCER_ID_EXPIRATION_MS",
     "PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS", "BatchMetadata", "ProducerStateEntry", "DuplicateBatch",
-    "AppendAnalysis", "ProducerStateManager", "ProducerStateStatistics", "increment_sequence",
-    "decrement_sequence",
+    "AppendAnalysis", "ProducerStateManager", "ProducerStateStatistics", "CorruptSnapshot",
+    "increment_sequence", "decrement_sequence", "read_snapshot", "write_snapshot", "snapshot_path",
+    "SNAPSHOT_SUFFIX",
 ]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 #: ``ProducerStateEntry.NumBatchesToRetain``: matches the producer's max.in.flight.requests.per.connection
 #: limit (5) with idempotence, so any in-flight retry can still be recognised as a duplicate.
@@ -199,10 +214,6 @@ class AppendAnalysis:
     offset_count: int
     generation: int
 
-    @property
-    def is_idempotent(self) -> bool:
-        return bool(self.pending)
-
 
 @attrs.frozen
 class ProducerStateStatistics:
@@ -221,6 +232,8 @@ class ProducerStateManager:
     topic_partition: str = ""
     max_producer_id_expiration_ms: int = DEFAULT_PRODUCER_ID_EXPIRATION_MS
     clock: Clock = wall_clock_ms
+    #: Where snapshots live (the log directory); ``load`` sets it from the log.
+    log_dir: str | None = None
     _producers: dict[int, ProducerStateEntry] = attrs.Factory(dict)
     map_end_offset: int = 0
     #: Bumped by every change, so ``complete`` can refuse a stale analysis.
@@ -258,12 +271,13 @@ class ProducerStateManager:
         in_progress: dict[int, tuple[int, int | None]] = {}
         pending: list[_PendingBatch] = []
         relative = 0
-        for pos, header in _headers(view):
+        # Bounds are checked here; the CRC is left to the log append (or ``_run_log_checks``).
+        for _pos, header in rec.iter_batches(view, validate=False):
             pid = header.producer_id
             span = header.last_offset_delta + 1
             if pid >= 0:
                 if header.base_sequence < 0:
-                    self._reject_after_log_checks(view, InvalidRecord(
+                    _reject(view, InvalidRecord(
                         f"idempotent batch of producer {pid} has no base sequence"))
                 first_seq = header.base_sequence
                 last_seq = increment_sequence(first_seq, header.last_offset_delta)
@@ -279,17 +293,12 @@ class ProducerStateManager:
                             (), 0, self._generation)
                 error = _check_batch(pid, epoch, first_seq, current, in_progress.get(pid), self.topic_partition)
                 if error is not None:
-                    self._reject_after_log_checks(view, error)
+                    _reject(view, error)
                 in_progress[pid] = (epoch, last_seq)
                 pending.append(_PendingBatch(pid, epoch, last_seq, relative + header.last_offset_delta,
                                              header.last_offset_delta, header.max_timestamp))
             relative += span
         return AppendAnalysis(None, tuple(pending), relative, self._generation)
-
-    @staticmethod
-    def _reject_after_log_checks(view: memoryview, error: Exception) -> None:
-        _run_log_checks(view)
-        raise error
 
     def complete(self, analysis: AppendAnalysis, first_offset: int, last_offset: int,
                  log_append_time: int = rec.NO_TIMESTAMP) -> None:
@@ -324,7 +333,7 @@ class ProducerStateManager:
         """Apply batches appended with their final offsets (a follower's append, or a scan of the
         log): Kafka's origin Replication, which checks nothing and takes what the leader wrote --
         even a lower epoch, which only logs a warning there."""
-        for _pos, header in _headers(memoryview(records)):
+        for _pos, header in rec.iter_batches(memoryview(records), validate=False):
             self._apply_replicated(header)
         self._generation += 1
 
@@ -332,42 +341,81 @@ class ProducerStateManager:
         if header.producer_id >= 0 and not header.is_control:
             current = self._producers.get(header.producer_id)
             if current is not None and header.producer_epoch < current.producer_epoch:
-                log.warning("%s: epoch %d of producer %d at offset %d is below the last seen epoch %d",
-                            self.topic_partition, header.producer_epoch, header.producer_id,
-                            header.base_offset, current.producer_epoch)
+                logger.warning("%s: epoch %d of producer %d at offset %d is below the last seen epoch %d",
+                               self.topic_partition, header.producer_epoch, header.producer_id,
+                               header.base_offset, current.producer_epoch)
             self._add(header.producer_id, header.producer_epoch,
                       BatchMetadata(increment_sequence(header.base_sequence, header.last_offset_delta),
                                     header.last_offset, header.last_offset_delta, header.max_timestamp))
         self.map_end_offset = header.next_offset
 
-    def load(self, log: "LogLike") -> None:
-        """Rebuild the table from the log's batch headers, from the log start to the log end.
+    def load(self, log: "Log") -> None:
+        """Rebuild the table for ``log``: from its latest usable snapshot, then its batch headers
+        after that offset up to the log end (``Log.rebuildProducerState`` +
+        ``ProducerStateManager.truncateAndReload``).
 
-        Kafka reads the latest ``<offset>.snapshot`` and scans only the segments after it; with no
-        snapshot it scans from the log start, which is what this does every time. The scan reads
-        61 header bytes per batch (never records), so it is proportional to the number of
-        batches; it is blocking file I/O, so run it in ``trio.to_thread`` for big logs. Expired
-        producers are dropped at the end, as Kafka filters them when loading a snapshot.
+        Snapshots beyond the log end or at/below the log start are deleted first, and a corrupt
+        one is deleted and the next older tried, as in Kafka. Without a snapshot the scan starts
+        at the log start; it reads 61 header bytes per batch, never records. This is blocking file
+        I/O: run it in ``trio.to_thread`` for big logs. Expired producers are dropped at the end
+        (Kafka drops them when reading a snapshot; its periodic check catches the rest).
         """
+        self.log_dir = log.dir
         self._producers.clear()
-        self.map_end_offset = log.log_start_offset
-        for header in iter_log_headers(log, log.log_start_offset):
+        start = log.log_start_offset
+        for offset in sorted(list_snapshot_offsets(log.dir), reverse=True):
+            if offset > log.log_end_offset or offset <= log.log_start_offset:
+                _unlink(snapshot_path(log.dir, offset))
+                continue
+            try:
+                entries = read_snapshot(snapshot_path(log.dir, offset))
+            except CorruptSnapshot as exc:
+                logger.warning("%s: deleting producer snapshot %d: %s", self.topic_partition, offset, exc)
+                _unlink(snapshot_path(log.dir, offset))
+                continue
+            self._producers.update((e.producer_id, e) for e in entries)
+            start = offset
+            break
+        self.map_end_offset = start
+        for header in iter_log_headers(log, start):
             self._apply_replicated(header)
         self.map_end_offset = log.log_end_offset
         self.remove_expired_producers()
         self._generation += 1
 
-    def truncate_and_reload(self, log: "LogLike") -> None:
+    def truncate_and_reload(self, log: "Log") -> None:
         """After the log was truncated (follower) or its start moved: reload if the state no
-        longer ends where the log does (``truncateAndReload``: without snapshots, a rescan)."""
+        longer ends where the log does (``truncateAndReload``)."""
         if log.log_end_offset != self.map_end_offset:
             self.load(log)
 
     def truncate_fully_and_start_at(self, offset: int) -> None:
-        """The log restarted empty at ``offset`` (``truncateFullyAndStartAt``)."""
+        """The log restarted empty at ``offset`` (``truncateFullyAndStartAt``): no producers, no
+        snapshots."""
         self._producers.clear()
         self.map_end_offset = offset
+        if self.log_dir is not None:
+            for snap in list_snapshot_offsets(self.log_dir):
+                _unlink(snapshot_path(self.log_dir, snap))
         self._generation += 1
+
+    def take_snapshot(self) -> str | None:
+        """Write ``<map_end_offset>.snapshot`` unless it exists (``takeSnapshot``); returns its
+        path. Kafka calls it when a segment rolls and when the log closes."""
+        if self.log_dir is None:
+            raise ValueError(f"producer state of {self.topic_partition} has no log directory")
+        path = snapshot_path(self.log_dir, self.map_end_offset)
+        if os.path.exists(path):
+            return None
+        write_snapshot(path, self._producers.values())
+        return path
+
+    def delete_snapshots_before(self, offset: int) -> None:
+        """Delete snapshots below ``offset`` (``deleteSnapshotsBefore``, after segment deletion)."""
+        if self.log_dir is not None:
+            for snap in list_snapshot_offsets(self.log_dir):
+                if snap < offset:
+                    _unlink(snapshot_path(self.log_dir, snap))
 
     def remove_expired_producers(self, now_ms: int | None = None) -> int:
         """Forget producers idle for ``max_producer_id_expiration_ms`` (``removeExpiredProducers``;
@@ -383,14 +431,6 @@ class ProducerStateManager:
             self._expired += len(expired)
             self._generation += 1
         return len(expired)
-
-
-class LogLike:
-    """What ``load`` needs of ``kafka_clone.log.log.Log`` (for type checkers only)."""
-
-    log_start_offset: int
-    log_end_offset: int
-    segments: tuple
 
 
 def _check_batch(pid: int, epoch: int, first_seq: int, current: ProducerStateEntry | None,
@@ -423,9 +463,9 @@ def _check_batch(pid: int, epoch: int, first_seq: int, current: ProducerStateEnt
     return None
 
 
-def _headers(view: memoryview) -> Iterator[tuple[int, rec.RecordBatchHeader]]:
-    """Batch headers of a request's records; bounds are checked, the CRC is left to the log."""
-    return rec.iter_batches(view, validate=False)
+def _reject(view: memoryview, error: Exception) -> None:
+    _run_log_checks(view)
+    raise error
 
 
 def _run_log_checks(view: memoryview) -> None:
@@ -446,7 +486,7 @@ def _run_log_checks(view: memoryview) -> None:
 _WALK_CHUNK = 64 * 1024
 
 
-def iter_log_headers(log: LogLike, start_offset: int) -> Iterable[rec.RecordBatchHeader]:
+def iter_log_headers(log: "Log", start_offset: int) -> Iterable[rec.RecordBatchHeader]:
     """Headers of the log's batches ending at or after ``start_offset``, up to the log end.
 
     Reads segment files in chunks with ``pread`` and decodes only the 61-byte headers; a segment's
@@ -476,3 +516,91 @@ def iter_log_headers(log: LogLike, start_offset: int) -> Iterable[rec.RecordBatc
             if at == 0:
                 return
             pos += at
+
+
+# -- producer snapshot files (Kafka 2.8 ``ProducerStateManager.writeSnapshot``/``readSnapshot``) -----
+
+SNAPSHOT_SUFFIX = ".snapshot"
+_SNAPSHOT_VERSION = 1
+_SNAPSHOT_FILE = re.compile(r"^(\d{20})\.snapshot$")
+# version int16 (1), crc uint32 (CRC-32C of everything after it), entry count int32
+_SNAPSHOT_HEAD = struct.Struct(">hIi")
+# producer_id int64, epoch int16, last_sequence int32, last_offset int64, offset_delta int32,
+# timestamp int64, coordinator_epoch int32, current_txn_first_offset int64 (-1: none)
+_SNAPSHOT_ENTRY = struct.Struct(">qhiqiqiq")
+_CRC_START = 6
+
+
+class CorruptSnapshot(Exception):
+    """Kafka's ``CorruptSnapshotException``: the file is deleted and an older one tried."""
+
+
+def snapshot_path(log_dir: str, offset: int) -> str:
+    """``Log.producerSnapshotFile``: the offset zero-padded to 20 digits."""
+    return os.path.join(log_dir, f"{offset:020d}{SNAPSHOT_SUFFIX}")
+
+
+def list_snapshot_offsets(log_dir: str) -> list[int]:
+    try:
+        names = os.listdir(log_dir)
+    except FileNotFoundError:
+        return []
+    return [int(m.group(1)) for m in map(_SNAPSHOT_FILE.match, names) if m]
+
+
+def write_snapshot(path: str, entries: Iterable[ProducerStateEntry]) -> None:
+    """Kafka's snapshot file, version 1 (``PidSnapshotMapSchema``; layout at ``_SNAPSHOT_ENTRY``).
+
+    Only the last batch of each producer is kept, as in Kafka: after loading a snapshot, only a
+    retry of a producer's last batch is recognised as a duplicate. Entries are sorted by producer
+    id (Kafka writes hash-map order; readers do not care). Written to a temporary name, fsynced,
+    then renamed, so a crash never leaves a torn file under the final name.
+    """
+    body = bytearray()
+    count = 0
+    for e in sorted(entries, key=lambda e: e.producer_id):
+        last = e.batches[-1] if e.batches else None
+        body += _SNAPSHOT_ENTRY.pack(
+            e.producer_id, e.producer_epoch, last.last_seq if last else NO_SEQUENCE,
+            last.last_offset if last else -1, last.offset_delta if last else 0, e.last_timestamp,
+            e.coordinator_epoch, -1)
+        count += 1
+    data = bytearray(_SNAPSHOT_HEAD.pack(_SNAPSHOT_VERSION, 0, count)) + body
+    struct.pack_into(">I", data, 2, crc32c.crc32c(memoryview(data)[_CRC_START:]))
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def read_snapshot(path: str) -> list[ProducerStateEntry]:
+    """Parse a snapshot written by Kafka 2.8 or ``write_snapshot``; raise ``CorruptSnapshot``."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < _SNAPSHOT_HEAD.size:
+        raise CorruptSnapshot(f"{len(data)} bytes are too few for a snapshot")
+    version, crc, count = _SNAPSHOT_HEAD.unpack_from(data)
+    if version != _SNAPSHOT_VERSION:
+        raise CorruptSnapshot(f"snapshot contained an unknown file version {version}")
+    if crc32c.crc32c(memoryview(data)[_CRC_START:]) != crc:
+        raise CorruptSnapshot("snapshot is corrupt (CRC is no longer valid)")
+    if count < 0 or len(data) != _SNAPSHOT_HEAD.size + count * _SNAPSHOT_ENTRY.size:
+        raise CorruptSnapshot(f"snapshot of {len(data)} bytes does not hold {count} entries")
+    entries = []
+    for i in range(count):
+        pid, epoch, seq, offset, delta, ts, coordinator_epoch, _txn_first = _SNAPSHOT_ENTRY.unpack_from(
+            data, _SNAPSHOT_HEAD.size + i * _SNAPSHOT_ENTRY.size)
+        batches = (BatchMetadata(seq, offset, delta, ts),) if offset >= 0 else ()
+        entries.append(ProducerStateEntry(pid, epoch, batches, ts, coordinator_epoch))
+    return entries
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

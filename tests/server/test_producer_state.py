@@ -6,8 +6,10 @@ against an independent model of the rules and against a retrying producer (exact
 from __future__ import annotations
 
 import os
+import struct
 
 import attrs
+import crc32c
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -19,7 +21,8 @@ from kafka_clone.protocol.errors import (
     CorruptMessage, InvalidProducerEpoch, InvalidRecord, KafkaError, OutOfOrderSequenceNumber,
 )
 from kafka_clone.server.producer_state import (
-    NUM_BATCHES_TO_RETAIN, ProducerStateManager, decrement_sequence, increment_sequence,
+    NUM_BATCHES_TO_RETAIN, BatchMetadata, ProducerStateEntry, ProducerStateManager, decrement_sequence,
+    increment_sequence, read_snapshot, snapshot_path, write_snapshot,
 )
 
 INT32_MAX = 2**31 - 1
@@ -360,6 +363,113 @@ def test_follower_state_from_replicated_batches_equals_the_leaders(state):
     follower.append_replicated(bytes(log.data))
     assert follower.active_producers == state.active_producers
     assert follower.map_end_offset == state.map_end_offset
+
+
+# -- producer snapshot files -----------------------------------------------------------------------
+
+
+def test_snapshot_file_layout_is_kafkas_version_1(tmp_path):
+    path = str(tmp_path / "00000000000000000042.snapshot")
+    assert snapshot_path(str(tmp_path), 42) == path
+    entries = [
+        ProducerStateEntry(9, 3, (BatchMetadata(10, 40, 1, 777), BatchMetadata(12, 41, 0, 778)), 778),
+        ProducerStateEntry(5, 0, (), 555),
+    ]
+    write_snapshot(path, entries)
+    data = open(path, "rb").read()
+    body = struct.pack(">i", 2)
+    body += struct.pack(">qhiqiqiq", 5, 0, -1, -1, 0, 555, -1, -1)       # sorted by producer id
+    body += struct.pack(">qhiqiqiq", 9, 3, 12, 41, 0, 778, -1, -1)       # only the last batch
+    assert data == struct.pack(">hI", 1, crc32c.crc32c(body)) + body
+    assert read_snapshot(path) == [ProducerStateEntry(5, 0, (), 555),
+                                   ProducerStateEntry(9, 3, (BatchMetadata(12, 41, 0, 778),), 778)]
+
+
+def _open(tmp_path, name="t-0") -> Log:
+    return Log.open(str(tmp_path / name), LogConfig(segment_bytes=600), clock=lambda: 1_000)
+
+
+def test_load_starts_from_the_latest_snapshot_and_scans_only_after_it(tmp_path):
+    log = _open(tmp_path)
+    try:
+        state = ProducerStateManager("t-0", clock=lambda: 1_000)
+        state.load(log)
+        requests = _requests()
+        _leader_appends(log, state, requests[:20])
+        mid = log.log_end_offset
+        # A snapshot naming a producer the log never saw proves the snapshot is read.
+        write_snapshot(snapshot_path(log.dir, mid),
+                       list(state.active_producers.values()) + [ProducerStateEntry(99, 0, (BatchMetadata(0, 1, 0, 1_000),), 1_000)])
+        _leader_appends(log, state, requests[20:])
+        loaded = ProducerStateManager("t-0", clock=lambda: 1_000)
+        loaded.load(log)
+        assert loaded.last_entry(99) is not None
+        assert loaded.map_end_offset == log.log_end_offset
+        for pid, entry in state.active_producers.items():
+            got = loaded.last_entry(pid)
+            # Batches after the snapshot come from the scan; before it only the last one survives.
+            after = tuple(b for b in entry.batches if b.first_offset >= mid)
+            expected = got.batches[-len(after):] if after else got.batches
+            assert expected == (after or entry.batches[-1:])
+            assert got.producer_epoch == entry.producer_epoch and got.last_seq == entry.last_seq
+        # The producers can carry on: their next sequences are accepted.
+        for pid, entry in state.active_producers.items():
+            loaded.analyze(batch(pid, entry.producer_epoch, entry.last_seq + 1))
+    finally:
+        log.close()
+
+
+def test_take_snapshot_before_close_then_reload_after_restart(tmp_path):
+    log = _open(tmp_path)
+    state = ProducerStateManager("t-0", clock=lambda: 1_000)
+    state.load(log)
+    _leader_appends(log, state, _requests())
+    path = state.take_snapshot()
+    assert path == snapshot_path(log.dir, log.log_end_offset)
+    assert state.take_snapshot() is None  # one per offset
+    log.close()
+    log = Log.open(str(tmp_path / "t-0"), LogConfig(segment_bytes=600), clock=lambda: 1_000, clean_shutdown=True)
+    try:
+        loaded = ProducerStateManager("t-0", clock=lambda: 1_000)
+        loaded.load(log)
+        assert {pid: (e.producer_epoch, e.batches[-1:]) for pid, e in loaded.active_producers.items()} == \
+            {pid: (e.producer_epoch, e.batches[-1:]) for pid, e in state.active_producers.items()}
+    finally:
+        log.close()
+
+
+def test_corrupt_or_out_of_range_snapshots_are_deleted(tmp_path):
+    log = _open(tmp_path)
+    try:
+        state = ProducerStateManager("t-0", clock=lambda: 1_000)
+        state.load(log)
+        _leader_appends(log, state, _requests())
+        end = log.log_end_offset
+        older = snapshot_path(log.dir, end // 2)
+        write_snapshot(older, [ProducerStateEntry(99, 0, (BatchMetadata(0, 1, 0, 1_000),), 1_000)])
+        newest = snapshot_path(log.dir, end)
+        write_snapshot(newest, state.active_producers.values())
+        with open(newest, "r+b") as f:
+            f.seek(10)
+            f.write(b"\xff")
+        beyond = snapshot_path(log.dir, end + 10)
+        write_snapshot(beyond, [])
+        loaded = ProducerStateManager("t-0", clock=lambda: 1_000)
+        loaded.load(log)
+        assert not os.path.exists(newest) and not os.path.exists(beyond) and os.path.exists(older)
+        assert loaded.last_entry(99) is not None  # fell back to the older snapshot
+        # Truncation below a snapshot removes it on reload.
+        log.truncate_to(end // 4)
+        loaded.truncate_and_reload(log)
+        assert not os.path.exists(older) and loaded.last_entry(99) is None
+        write_snapshot(snapshot_path(log.dir, 1), [])
+        kept = loaded.take_snapshot()
+        loaded.delete_snapshots_before(log.log_end_offset)
+        assert [n for n in os.listdir(log.dir) if n.endswith(".snapshot")] == [os.path.basename(kept)]
+        loaded.truncate_fully_and_start_at(500)
+        assert not [n for n in os.listdir(log.dir) if n.endswith(".snapshot")]
+    finally:
+        log.close()
 
 
 # -- Hypothesis: an independent model of the rules --------------------------------------------------
