@@ -53,6 +53,7 @@ __all__ = [
     "AlterConfigOpType",
     "AlterConfigOp",
     "ClusterDescription",
+    "PartitionReassignment",
 ]
 
 #: Kafka's ``default.api.timeout.ms``.
@@ -184,6 +185,15 @@ class AlterConfigOp:
     name: str
     value: str | None
     op: AlterConfigOpType = AlterConfigOpType.SET
+
+
+@attrs.frozen
+class PartitionReassignment:
+    """An ongoing reassignment of one partition (Kafka's ``PartitionReassignment``)."""
+
+    replicas: tuple[int, ...]
+    adding_replicas: tuple[int, ...]
+    removing_replicas: tuple[int, ...]
 
 
 @attrs.frozen
@@ -422,6 +432,31 @@ class KafkaAdminClient:
             response = await conn.send(ApiKey.INCREMENTAL_ALTER_CONFIGS, None, request)
             results.update(_alter_results(response))
         return tuple(results.get(r, ConfigResult(r, error=error_for_code(-1)("no result"))) for r in configs)
+
+    async def list_partition_reassignments(
+        self, partitions: Sequence[TopicPartition] | None = None, *, timeout_ms: int | None = None
+    ) -> dict[TopicPartition, PartitionReassignment]:
+        """Ongoing reassignments (KIP-455), from the controller; all of them when ``partitions`` is None."""
+        topics = None
+        if partitions is not None:
+            by_topic: dict[str, list[int]] = {}
+            for tp in partitions:
+                by_topic.setdefault(tp.topic, []).append(tp.partition)
+            topics = tuple(
+                tm.ListPartitionReassignmentsTopics(name=t, partition_indexes=tuple(ps)) for t, ps in by_topic.items()
+            )
+        request = tm.ListPartitionReassignmentsRequest(timeout_ms=self._timeout(timeout_ms), topics=topics)
+        conn = await self._controller_connection()
+        response = await conn.send(ApiKey.LIST_PARTITION_REASSIGNMENTS, None, request)
+        if response.error_code:
+            raise _error(response.error_code, response.error_message)  # type: ignore[misc]
+        return {
+            TopicPartition(t.name, p.partition_index): PartitionReassignment(
+                tuple(p.replicas), tuple(p.adding_replicas), tuple(p.removing_replicas)
+            )
+            for t in response.topics
+            for p in t.partitions
+        }
 
     # ---- offsets --------------------------------------------------------------------------------
 

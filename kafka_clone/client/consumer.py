@@ -45,7 +45,7 @@ from kafka_clone.protocol.records import (
 )
 
 from .errors import KafkaConnectionError, KafkaTimeoutError
-from .network_client import KafkaClient
+from .network_client import KafkaClient, run_concurrently
 from .offsets import CONSUMER_REPLICA_ID, EARLIEST, LATEST, list_offsets
 
 __all__ = ["KafkaConsumer", "ConsumerRecord"]
@@ -202,9 +202,9 @@ class KafkaConsumer:
         fetched: dict[TopicPartition, list[ConsumerRecord]] = {}
         errors: list[KafkaError] = []
         refresh: list[bool] = [stale]
-        async with trio.open_nursery() as nursery:
-            for leader, tps in by_leader.items():
-                nursery.start_soon(self._fetch_from, leader, tps, fetched, errors, refresh)
+        await run_concurrently(
+            (self._fetch_from, (leader, tps, fetched, errors, refresh)) for leader, tps in by_leader.items()
+        )
         if errors:
             raise errors[0]
         if any(refresh):
@@ -262,7 +262,7 @@ class KafkaConsumer:
                 if p.error_code == 0:
                     fetched[tp] = self._parse(tp, p.record_set, self._positions[tp])
                 elif p.error_code == OffsetOutOfRange.code:
-                    self._out_of_range(tp)
+                    self._out_of_range(tp, errors)
                 else:
                     error = error_for_code(p.error_code)
                     if error.retriable:
@@ -295,9 +295,10 @@ class KafkaConsumer:
             pos += header.size
         return out
 
-    def _out_of_range(self, tp: TopicPartition) -> None:
+    def _out_of_range(self, tp: TopicPartition, errors: list[KafkaError]) -> None:
         if self.auto_offset_reset == "none":
-            raise OffsetOutOfRange(f"Fetch position {self._positions[tp]} is out of range for partition {tp}")
+            errors.append(OffsetOutOfRange(f"Fetch position {self._positions[tp]} is out of range for partition {tp}"))
+            return
         self._positions[tp] = None
         self._resets[tp] = _RESETS[self.auto_offset_reset]
 

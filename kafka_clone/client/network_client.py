@@ -11,7 +11,7 @@ The admin client, the producer and the consumer each own one ``KafkaClient``; cl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -24,7 +24,7 @@ from .connection import DEFAULT_CLIENT_ID, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_R
 from .errors import KafkaConnectionError
 from .metadata import ClusterMetadata, parse_bootstrap_servers
 
-__all__ = ["KafkaClient", "DEFAULT_RETRY_BACKOFF_MS"]
+__all__ = ["KafkaClient", "DEFAULT_RETRY_BACKOFF_MS", "run_concurrently"]
 
 #: Kafka's ``retry.backoff.ms`` default.
 DEFAULT_RETRY_BACKOFF_MS = 100
@@ -159,3 +159,29 @@ class KafkaClient:
             request_timeout_ms=self.request_timeout_ms,
             connect_timeout_ms=self.connect_timeout_ms,
         )
+
+
+async def run_concurrently(calls: Iterable[tuple[Callable[..., Awaitable[Any]], tuple[Any, ...]]]) -> None:
+    """Run ``fn(*args)`` for every call at once (one request per broker) and wait for all.
+
+    A failure is re-raised as the plain typed error (the first one), not as the nursery's
+    ``ExceptionGroup``, so callers can ``except KafkaError`` as with a single request.
+    Cancellation still propagates as trio delivers it.
+    """
+    try:
+        async with trio.open_nursery() as nursery:
+            for fn, args in calls:
+                nursery.start_soon(fn, *args)
+    except BaseExceptionGroup as group:
+        leaves = list(_leaves(group))
+        if leaves and all(isinstance(e, Exception) for e in leaves):
+            raise leaves[0] from None
+        raise
+
+
+def _leaves(group: BaseExceptionGroup) -> Iterator[BaseException]:
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            yield from _leaves(exc)
+        else:
+            yield exc

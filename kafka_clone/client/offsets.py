@@ -24,7 +24,7 @@ from kafka_clone.protocol.errors import KafkaError, LeaderNotAvailable, UnknownT
 from kafka_clone.protocol.messages.offsets import ListOffsetsPartition, ListOffsetsRequest, ListOffsetsTopic
 
 from .errors import KafkaConnectionError, KafkaTimeoutError
-from .network_client import KafkaClient
+from .network_client import KafkaClient, run_concurrently
 
 __all__ = ["EARLIEST", "LATEST", "ListOffsetsResult", "list_offsets"]
 
@@ -84,9 +84,9 @@ async def list_offsets(
                 retry[tp] = ts
             else:
                 by_leader.setdefault(partition.leader, {})[tp] = ts
-        async with trio.open_nursery() as nursery:
-            for leader, group in by_leader.items():
-                nursery.start_soon(_ask_leader, client, leader, group, isolation_level, results, retry)
+        await run_concurrently(
+            (_ask_leader, (client, leader, group, isolation_level, results, retry)) for leader, group in by_leader.items()
+        )
         if not retry:
             break
         if trio.current_time() >= deadline:

@@ -36,7 +36,7 @@ from kafka_clone.protocol.records import Record, build_batch
 
 from .errors import KafkaConnectionError, KafkaTimeoutError
 from .metadata import TopicMetadata
-from .network_client import KafkaClient
+from .network_client import KafkaClient, run_concurrently
 from .partitioner import StickyPartitionCache, partition_for_key
 
 __all__ = ["KafkaProducer", "ProducerRecord", "RecordMetadata", "parse_acks"]
@@ -253,9 +253,10 @@ class KafkaProducer:
                 else:
                     by_leader.setdefault(pm.leader, []).append(b)
             failures: list[KafkaError] = []
-            async with trio.open_nursery() as nursery:
-                for leader, group in by_leader.items():
-                    nursery.start_soon(self._send_to_leader, leader, group, records, results, retry, failures)
+            await run_concurrently(
+                (self._send_to_leader, (leader, group, records, results, retry, failures))
+                for leader, group in by_leader.items()
+            )
             if failures:
                 raise failures[0]
             if not retry:

@@ -38,7 +38,7 @@ async def _peer(stream: trio.abc.Stream, handler: Handler, seen: list[Request]) 
         while True:
             try:
                 data = await stream.receive_some(65536)
-            except trio.BrokenResourceError:
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
                 return
             if not data:
                 return
