@@ -17,6 +17,7 @@ versions must be able to read it).
 from __future__ import annotations
 
 import enum
+import re
 
 import attrs
 
@@ -45,6 +46,7 @@ __all__ = [
     "request_header_version",
     "response_header_version",
     "api_versions_response",
+    "api_versions_request_is_valid",
 ]
 
 
@@ -240,4 +242,21 @@ def api_versions_response(
             if s.api_key not in exclude
         ),
         throttle_time_ms=throttle_time_ms,
+    )
+
+
+# KIP-511: what ApiVersionsRequest.isValid accepts as a client software name or version.
+_SOFTWARE_NAME_OR_VERSION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?")
+
+
+def api_versions_request_is_valid(body: api_versions.ApiVersionsRequest, version: int) -> bool:
+    """False if a v3+ request's software name or version breaks KIP-511's pattern.
+
+    Kafka then answers INVALID_REQUEST (42) at the request's version instead of the API list.
+    """
+    if version < 3:
+        return True
+    return all(
+        _SOFTWARE_NAME_OR_VERSION.fullmatch(value)
+        for value in (body.client_software_name, body.client_software_version)
     )

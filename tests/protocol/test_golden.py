@@ -356,3 +356,14 @@ def test_metadata_v10_topic_ids_round_trip_through_frames():
     frame = encode_request(1, None, ApiKey.METADATA, 10, body)
     req = decode_request(frame[4:])
     assert req.body == body and req.header.client_id is None and req.client_id == ""
+
+
+def test_api_versions_client_software_must_match_the_kip_511_pattern():
+    from kafka_clone.protocol.api_keys import api_versions_request_is_valid
+
+    ok = ApiVersionsRequest(client_software_name="confluent-kafka-python", client_software_version="2.16.1-rdkafka-2.16.0")
+    assert api_versions_request_is_valid(ok, 3)
+    bad = ApiVersionsRequest(client_software_name="kafka python", client_software_version="1.0")
+    assert not api_versions_request_is_valid(bad, 3)
+    assert not api_versions_request_is_valid(ApiVersionsRequest(client_software_name="x", client_software_version="-1"), 3)
+    assert api_versions_request_is_valid(bad, 2)
