@@ -25,6 +25,7 @@ from kafka_clone.protocol import (
     encode_response,
     encode_response_parts,
 )
+from kafka_clone.protocol.api_keys import api_versions_request_is_valid
 from kafka_clone.protocol.messages.api_versions import ApiVersion, ApiVersionsRequest, ApiVersionsResponse
 from kafka_clone.protocol.messages.controller import ControlledShutdownRequest
 from kafka_clone.protocol.messages.fetch import (
@@ -359,8 +360,6 @@ def test_metadata_v10_topic_ids_round_trip_through_frames():
 
 
 def test_api_versions_client_software_must_match_the_kip_511_pattern():
-    from kafka_clone.protocol.api_keys import api_versions_request_is_valid
-
     ok = ApiVersionsRequest(client_software_name="confluent-kafka-python", client_software_version="2.16.1-rdkafka-2.16.0")
     assert api_versions_request_is_valid(ok, 3)
     bad = ApiVersionsRequest(client_software_name="kafka python", client_software_version="1.0")
