@@ -1,4 +1,4 @@
-"""The one generic codec: compiles a ``@struct``/``@message`` declaration into closures.
+"""The one generic codec: compiles a ``@struct``/``@message`` declaration into specialised functions.
 
 The counterpart of the Java code Kafka's ``MessageDataGenerator`` writes per message
 (``read(Readable, version)``/``write(Writable, cache, version)``), built at run time instead:

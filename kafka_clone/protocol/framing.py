@@ -12,7 +12,9 @@ Mirrors what Kafka's ``NetworkReceive`` (frame splitting, ``socket.request.max.b
 Invariants and Kafka behaviours honoured:
 
 * A frame is an int32 size N then N bytes. N is checked against the maximum request size as
-  soon as the 4 prefix bytes are known, before the body is buffered (``FrameTooLarge``).
+  soon as the 4 prefix bytes arrive (``FrameTooLarge``), so at most the chunk that carried the
+  prefix is ever held of an oversized frame. A peer that closes mid-frame leaves ``buffered``
+  non-zero; end of stream is the network layer's business.
 * An unknown api key, or a version outside our range for any API other than ApiVersions, is a
   protocol fault (``InvalidRequestError``): the network layer closes the connection without a
   response, as ``SocketServer.parseRequestHeader`` does.
