@@ -163,3 +163,31 @@ def test_iter_batches_walks_concatenated_batches_and_rejects_a_torn_tail():
     assert [(p, h.base_offset) for p, h in R.iter_batches(a + b)] == [(0, 0), (len(a), 3)]
     with pytest.raises(errors.CorruptMessage):
         list(R.iter_batches(a + b[:-1]))
+
+
+# tests/data/records/capture_librdkafka.py: the same three records (one value is 1000 bytes) as
+# librdkafka sends them with each compression.type.
+LIBRDKAFKA_RECORDS = [
+    R.Record(0, BASE_TS, b"key-0", b"hello"),
+    R.Record(1, BASE_TS + 5, None, b"x" * 1000, (("trace", b"abc"), ("n", None))),
+    R.Record(2, BASE_TS + 3, b"key-2", None),
+]
+
+
+@pytest.mark.parametrize("codec", ["none", "gzip", "snappy", "lz4", "zstd"])
+def test_librdkafka_batches_decode(codec):
+    data = golden(f"librdkafka_{codec}.hex")
+    header = R.validate_batch(data)
+    assert header.compression == CompressionType.from_name(codec)
+    assert list(R.iter_records(data)) == LIBRDKAFKA_RECORDS
+
+
+def test_librdkafka_snappy_is_a_raw_block_not_xerial():
+    data = golden("librdkafka_snappy.hex")
+    assert data[61:69] != b"\x82SNAPPY\x00"
+
+
+def test_librdkafka_uncompressed_batch_re_encodes_byte_for_byte():
+    data = golden("librdkafka_none.hex")
+    header = R.validate_batch(data)
+    assert R.build_batch(LIBRDKAFKA_RECORDS, partition_leader_epoch=header.partition_leader_epoch) == data
