@@ -258,3 +258,65 @@ async def test_incremental_alter_configs_errors(zk_connect):
         assert await incremental(broker, 1, BROKER, "1", ("log.cleaner.threads", SET, "3")) == (0, None)
         assert await incremental(broker, 1, BROKER, "1", ("num.io.threads", SET, "2")) == (0, None)
         assert await stored(broker, "brokers", "1") == {"log.cleaner.threads": "3", "num.io.threads": "2"}
+
+
+# ------------------------------------------------------------------------------ real clients
+
+
+@pytest.fixture(scope="module")
+def one_broker(tmp_path_factory, zookeeper_connect):
+    """One broker process (`kclone cluster up`), with a log default set in server.properties."""
+    import uuid
+
+    from kafka_clone.lab import cluster as lab
+
+    directory = tmp_path_factory.mktemp("configs") / "lab"
+    c = lab.up(directory, brokers=1, zookeeper_connect=f"{zookeeper_connect}/configs-{uuid.uuid4().hex[:8]}",
+               config={"zookeeper.session.timeout.ms": "4000", "log.segment.bytes": "4194304"})
+    try:
+        yield c.data["bootstrap_servers"]
+    finally:
+        lab.down(directory)
+
+
+@pytest.mark.compat
+@pytest.mark.slow
+def test_kafka_python_and_confluent_kafka_admin_clients(one_broker):
+    from confluent_kafka.admin import (
+        AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource as CkResource, ConfigSource,
+    )
+    from kafka import KafkaAdminClient
+    from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+
+    kp = KafkaAdminClient(bootstrap_servers=one_broker, request_timeout_ms=30000)
+    kp.create_topics([NewTopic("cfg", 1, 1, topic_configs={"retention.ms": "3600000"})])
+    kp.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "cfg", configs={"retention.ms": "7200000"})])
+    described = kp.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "cfg")], include_synonyms=True,
+                                    config_filter="all")
+    retention = described["topic"]["cfg"]["retention.ms"]
+    assert (retention["value"], retention["config_source"]) == ("7200000", "DYNAMIC_TOPIC_CONFIG")
+    assert described["topic"]["cfg"]["segment.bytes"]["synonyms"][0]["source"] == "STATIC_BROKER_CONFIG"
+    kp.close()
+
+    ck = AdminClient({"bootstrap.servers": one_broker})
+    resource = CkResource("topic", "cfg", incremental_configs=[
+        ConfigEntry("cleanup.policy", "compact", incremental_operation=AlterConfigOpType.APPEND),
+        ConfigEntry("retention.ms", None, incremental_operation=AlterConfigOpType.DELETE)])
+    for future in ck.incremental_alter_configs([resource]).values():
+        future.result(timeout=30)
+    [future] = ck.describe_configs([CkResource("topic", "cfg")]).values()
+    configs = future.result(timeout=30)
+    assert configs["cleanup.policy"].value == "delete,compact"
+    assert configs["cleanup.policy"].source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+    assert configs["retention.ms"].value == "604800000"
+    assert configs["segment.bytes"].value == "4194304"
+    assert configs["segment.bytes"].source == ConfigSource.STATIC_BROKER_CONFIG.value
+    bad = CkResource("topic", "cfg", incremental_configs=[
+        ConfigEntry("compression.type", "zip", incremental_operation=AlterConfigOpType.SET)])
+    [future] = ck.incremental_alter_configs([bad]).values()
+    with pytest.raises(Exception, match="Invalid value zip for configuration compression.type"):
+        future.result(timeout=30)
+    [future] = ck.describe_configs([CkResource("broker", "1")]).values()
+    broker_configs = future.result(timeout=30)
+    assert broker_configs["log.segment.bytes"].value == "4194304"
+    assert broker_configs["broker.id"].is_read_only
