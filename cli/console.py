@@ -21,6 +21,7 @@ Without consumer groups (a later issue) it reads every partition of ``--topic`` 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -123,6 +124,30 @@ async def _produce_lines(
             await producer.send_batch([reader.record(x) for x in lines])
 
 
+#: ConsoleProducer's tool options: (click name, producer config, default).
+_PRODUCER_OPTIONS = (
+    ("request_required_acks", "acks", "-1"),
+    ("request_timeout_ms", "request.timeout.ms", 1500),
+    ("retry_backoff_ms", "retry.backoff.ms", 100),
+    ("batch_size", "batch.size", 16384),
+    ("max_block_ms", "max.block.ms", 60000),
+)
+
+
+def producer_props(o: dict[str, Any]) -> dict[str, str]:
+    """``ConsoleProducer.producerProps``: file < ``--producer-property`` < explicit tool options."""
+    props = _load_properties(o.get("producer_config"))
+    props.update(parse_key_value_args(o.get("producer_properties", ())))
+    for option, key, default in _PRODUCER_OPTIONS:
+        # CommandLineUtils.maybeMergeOptions: an explicit option wins, a default fills a gap.
+        value = o.get(option)
+        if value is not None or key not in props:
+            props[key] = str(value if value is not None else default)
+    # compression.type is always set from --compression-codec (none unless given), as in Kafka.
+    props["compression.type"] = o.get("compression_codec") or "none"
+    return props
+
+
 @click.command("console-producer", context_settings={"help_option_names": ["--help", "-h"]})
 @click.option("--bootstrap-server", metavar="HOST:PORT", help="REQUIRED: The server(s) to connect to.")
 @click.option("--broker-list", metavar="HOST:PORT", help="DEPRECATED, use --bootstrap-server instead.")
@@ -148,24 +173,9 @@ def console_producer(**o: Any) -> None:
     servers = o["bootstrap_server"] or o["broker_list"]
     if not servers:
         raise ToolError("Missing required option(s) [bootstrap-server]")
-    props = _load_properties(o["producer_config"])
-    props.update(parse_key_value_args(o["producer_properties"]))
-    explicit = {
-        "acks": o["request_required_acks"],
-        "request.timeout.ms": o["request_timeout_ms"],
-        "retry.backoff.ms": o["retry_backoff_ms"],
-        "batch.size": o["batch_size"],
-        "max.block.ms": o["max_block_ms"],
-    }
-    defaults = {"acks": "-1", "request.timeout.ms": 1500, "retry.backoff.ms": 100, "batch.size": 16384,
-                "max.block.ms": 60000}
-    for key, value in explicit.items():
-        # CommandLineUtils.maybeMergeOptions: an explicit option wins, a default fills a gap.
-        if value is not None or key not in props:
-            props[key] = str(value if value is not None else defaults[key])
-    props["compression.type"] = o["compression_codec"] or props.get("compression.type", "none")
+    props = producer_props(o)
     reader = LineMessageReader(o["topic"], parse_key_value_args(o["properties"]))
-    stdin = click.get_binary_stream("stdin")
+    stdin = sys.stdin.buffer
 
     async def run() -> None:
         producer = KafkaProducer.create(
@@ -301,7 +311,7 @@ def console_consumer(**o: Any) -> None:
             f"Can't simultaneously specify --from-beginning and 'auto.offset.reset={reset}', please remove one option"
         )
     formatter = DefaultMessageFormatter(parse_key_value_args(o["properties"]))
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     counter = [0]
 
     async def run() -> None:
