@@ -116,11 +116,15 @@ class LogSegment:
         seg.offset_index = OffsetIndex.open(prefix + INDEX_SUFFIX + suffix, base_offset, max_index_size, writable=False)
         seg.time_index = TimeIndex.open(prefix + TIME_INDEX_SUFFIX + suffix, base_offset, max_index_size, writable=False)
         if load and seg.size:
-            if missing_index:
-                raise CorruptIndexError(f"index files of {prefix} are missing")
-            seg.offset_index.sanity_check(seg.size)
-            seg.time_index.sanity_check()
-            seg._load_tail_state()
+            try:
+                if missing_index:
+                    raise CorruptIndexError(f"index files of {prefix} are missing")
+                seg.offset_index.sanity_check(seg.size)
+                seg.time_index.sanity_check()
+                seg._load_tail_state()
+            except CorruptIndexError:
+                seg.close()
+                raise
         return seg
 
     @property
@@ -359,8 +363,13 @@ class LogSegment:
     def close(self) -> None:
         if self.fd >= 0:
             if self.max_timestamp_so_far >= 0:
-                self.time_index.maybe_append(self.max_timestamp_so_far, self.offset_of_max_timestamp,
-                                             skip_full_check=True)
+                try:
+                    self.time_index.maybe_append(self.max_timestamp_so_far, self.offset_of_max_timestamp,
+                                                 skip_full_check=True)
+                except CorruptIndexError:
+                    # Kafka swallows this too (CoreUtils.swallow in LogSegment.close): the entry
+                    # is an optimisation, and an inconsistent index is rebuilt when next opened.
+                    pass
             os.close(self.fd)
             self.fd = -1
         self.offset_index.close()

@@ -198,3 +198,15 @@ def test_sigkill_mid_append_recovers_exactly_the_complete_batches(tmp_path):
             assert sum(h.size for _, h in R.iter_batches(data)) == segment.size  # every CRC checks
     finally:
         manager.shutdown()
+
+
+def test_rebuilding_indexes_leaks_no_file_descriptors(tmp_path):
+    path = str(tmp_path / "t-0")
+    write_log(path, 60)
+    for name in os.listdir(path):
+        if name.endswith(".index"):
+            os.unlink(os.path.join(path, name))
+    before = len(os.listdir("/proc/self/fd"))
+    log = Log.open(path, CONFIG, clock=ManualClock(), clean_shutdown=True)
+    log.close()
+    assert len(os.listdir("/proc/self/fd")) == before
