@@ -190,8 +190,12 @@ def _tag_writer(tagged: list[tuple[int, str, Reader, Writer, Any]]) -> Any:
         present = []
         for tag, name, wr, default in writers:
             value = getattr(obj, name)
-            if value != default:
+            # Untouched fields hold the very default object: skip the (struct) comparison.
+            if value is not default and value != default:
                 present.append((tag, wr, value))
+        if not present:
+            out.append(0)
+            return
         write_unsigned_varint(out, len(present))
         for tag, wr, value in present:
             body = bytearray()
