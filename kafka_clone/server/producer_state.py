@@ -7,16 +7,14 @@ sequence number per record. The leader remembers, for each producer id, its epoc
 A produce batch is then, by its header only (records are never read):
 
 * not idempotent (producer id < 0): passed through;
-* a **duplicate** -- same epoch, and first and last sequence equal to a retained batch: not
-  appended; the partition answers NONE with the offsets the original got
-  (``Log.analyzeAndValidateProducerState`` / ``ProducerStateEntry.findDuplicateBatch``);
-* of a lower epoch than stored: ``InvalidProducerEpoch`` (47; since 2.7 rather than
-  PRODUCER_FENCED, ``ProducerAppendInfo.checkProducerEpoch``);
-* of the stored epoch: its first sequence must follow the last one (``last + 1``, wrapping from
-  ``2**31 - 1`` to 0), else ``OutOfOrderSequenceNumber`` (45);
+* a **duplicate** (same epoch, first and last sequence of a retained batch): not appended; the
+  answer is NONE with the original offsets (``Log.analyzeAndValidateProducerState``);
+* of a lower epoch than stored: ``InvalidProducerEpoch`` (47; PRODUCER_FENCED before 2.7);
+* of the stored epoch: its first sequence must be the last one + 1 (``2**31 - 1`` wraps to 0),
+  else ``OutOfOrderSequenceNumber`` (45);
 * of a higher epoch (a bump, KIP-360): its first sequence must be 0, else 45;
-* of an unknown producer id, or one whose stored epoch is -1: any sequence is accepted (KIP-360
-  removed UNKNOWN_PRODUCER_ID for this case; ``ProducerAppendInfo.checkSequence``).
+* of an unknown producer id, or a stored epoch of -1: any sequence (KIP-360 dropped
+  UNKNOWN_PRODUCER_ID here; ``ProducerAppendInfo.checkSequence``).
 
 Call protocol (all synchronous; nothing may checkpoint between the three steps)::
 
@@ -193,7 +191,7 @@ class DuplicateBatch:
 
 @attrs.frozen
 class _PendingBatch:
-    """A validated idempotent batch, placed relative to the first offset of the append."""
+    """A validated idempotent batch; its offset is relative to the append's first offset."""
 
     producer_id: int
     producer_epoch: int
@@ -259,11 +257,10 @@ class ProducerStateManager:
         """Validate the producer state of a client's batches (``ProducerAppendInfo`` with origin
         Client) from their headers; record nothing.
 
-        Raises ``InvalidProducerEpoch`` or ``OutOfOrderSequenceNumber``. When it is about to
-        reject (or answer a duplicate), it first runs the checks the log would have run before
-        producer state in Kafka (``validate_batch`` and the header checks of ``LogValidator``) so
-        that a corrupt batch gets CORRUPT_MESSAGE / INVALID_RECORD as from Kafka, not 45 or 47.
-        Those checks cost nothing on the accepting path, where the log append runs them anyway.
+        Raises ``InvalidProducerEpoch`` or ``OutOfOrderSequenceNumber``; but before rejecting or
+        answering a duplicate it runs the checks Kafka's log makes first (CRC, ``LogValidator``'s
+        header checks), so a corrupt batch gets 2/87 as from Kafka. The accepting path skips
+        them: the log append runs them anyway.
         """
         view = memoryview(records)
         committed = self._producers
@@ -354,19 +351,18 @@ class ProducerStateManager:
         after that offset up to the log end (``Log.rebuildProducerState`` +
         ``ProducerStateManager.truncateAndReload``).
 
-        Snapshots beyond the log end or at/below the log start are deleted first, and a corrupt
-        one is deleted and the next older tried, as in Kafka. Without a snapshot the scan starts
+        Snapshots beyond the log end or at/below the log start are deleted first (a truncated log
+        may have grown again since), and a corrupt one is deleted and the next older tried, as in
+        Kafka. Without a snapshot the scan starts
         at the log start; it reads 61 header bytes per batch, never records. This is blocking file
         I/O: run it in ``trio.to_thread`` for big logs. Expired producers are dropped at the end
         (Kafka drops them when reading a snapshot; its periodic check catches the rest).
         """
         self.log_dir = log.dir
         self._producers.clear()
+        self._remove_out_of_range_snapshots(log)
         start = log.log_start_offset
         for offset in sorted(list_snapshot_offsets(log.dir), reverse=True):
-            if offset > log.log_end_offset or offset <= log.log_start_offset:
-                _unlink(snapshot_path(log.dir, offset))
-                continue
             try:
                 entries = read_snapshot(snapshot_path(log.dir, offset))
             except CorruptSnapshot as exc:
@@ -384,10 +380,18 @@ class ProducerStateManager:
         self._generation += 1
 
     def truncate_and_reload(self, log: "Log") -> None:
-        """After the log was truncated (follower) or its start moved: reload if the state no
-        longer ends where the log does (``truncateAndReload``)."""
+        """Call after every truncation of the log (and when its start moves): deletes snapshots
+        now beyond the log end or at/below its start, and reloads if the state no longer ends
+        where the log does (``truncateAndReload``)."""
+        self._remove_out_of_range_snapshots(log)
         if log.log_end_offset != self.map_end_offset:
             self.load(log)
+
+    @staticmethod
+    def _remove_out_of_range_snapshots(log: "Log") -> None:
+        for offset in list_snapshot_offsets(log.dir):
+            if offset > log.log_end_offset or offset <= log.log_start_offset:
+                _unlink(snapshot_path(log.dir, offset))
 
     def truncate_fully_and_start_at(self, offset: int) -> None:
         """The log restarted empty at ``offset`` (``truncateFullyAndStartAt``): no producers, no

@@ -355,6 +355,20 @@ def test_truncate_and_reload_is_a_no_op_when_the_log_did_not_move(tmp_path):
         log.close()
 
 
+def test_truncate_and_reload_always_drops_snapshots_beyond_the_log_end(tmp_path):
+    log = _open(tmp_path)
+    try:
+        state = ProducerStateManager("t-0", clock=lambda: 1_000)
+        state.load(log)
+        _leader_appends(log, state, [batch(7, 0, 0, 3)])
+        stale = snapshot_path(log.dir, 10)  # from data a truncation removed
+        write_snapshot(stale, [ProducerStateEntry(99, 0, (), 1_000)])
+        state.truncate_and_reload(log)       # state and log agree: no reload, but the file goes
+        assert not os.path.exists(stale) and state.last_entry(7).last_seq == 2
+    finally:
+        log.close()
+
+
 def test_follower_state_from_replicated_batches_equals_the_leaders(state):
     log = MemLog()
     for records in _requests():
