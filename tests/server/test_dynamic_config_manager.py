@@ -160,3 +160,35 @@ async def test_notifications_older_than_15_minutes_are_purged(zk_connect):
             while (await log_manager.next_update())[1].retention_ms != 3:
                 pass
             assert manager.last_executed_change == 2
+
+
+def expire_session(hosts: str, zk: ZkClient) -> None:
+    """End `zk`'s session for real: a second client joins it and closes it."""
+    from kazoo.client import KazooClient
+
+    other = KazooClient(hosts=hosts, client_id=(zk.session_id, zk.session_password))
+    other.start(timeout=10)
+    other.stop()
+    other.close()
+
+
+async def test_changes_are_seen_after_the_session_expires(zk_connect):
+    from zk.client import StateChangeHandler, split_chroot
+
+    hosts, _ = split_chroot(zk_connect)
+    config = broker_config(zk_connect)
+    async with ZkClient.open(zk_connect, session_timeout_ms=2000) as zk, zk_session(zk_connect) as other:
+        kzk = KafkaZkClient(zk)
+        admin = AdminZkClient(other)
+        await admin.create_topic_with_assignment("t", {}, {0: [1]})
+        async with running_manager(kzk, config) as (manager, log_manager):
+            await log_manager.next_update()
+            renewed = trio.Event()
+            zk.register_state_change_handler(StateChangeHandler("test", after_initializing_session=renewed.set))
+            await trio.to_thread.run_sync(expire_session, hosts, zk)
+            with trio.fail_after(DEADLINE_S):
+                await renewed.wait()
+            # The old session's watch is gone; the new session's re-read armed a new one.
+            await admin.change_topic_config("t", {"retention.ms": "42"})
+            topic, log_config = await log_manager.next_update()
+            assert (topic, log_config.retention_ms) == ("t", 42)
