@@ -159,6 +159,7 @@ class KafkaConsumer:
     async def position(self, tp: TopicPartition) -> int:
         """The next offset to fetch, resolving a pending reset first."""
         self._require_assigned(tp)
+        await trio.lowlevel.checkpoint()
         await self._resolve_resets()
         position = self._positions[tp]
         assert position is not None
@@ -175,6 +176,8 @@ class KafkaConsumer:
         errors; retriable ones are retried on the next round. If cancelled, positions are not
         advanced for records not yet returned.
         """
+        if not self._positions:
+            raise ValueError("Consumer is not subscribed to any topics or assigned any partitions")
         deadline = trio.current_time() + timeout_ms / 1000
         while True:
             records = await self._fetch_round()

@@ -56,10 +56,14 @@ class KafkaClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close every connection (also when cancelled)."""
         connections = list(self._connections.values())
         self._connections.clear()
-        for conn in connections:
-            await conn.aclose()
+        # Closing sockets never blocks; shielded so a cancelled caller still closes them all.
+        with trio.CancelScope(shield=True):
+            for conn in connections:
+                await conn.aclose()
+        await trio.lowlevel.checkpoint()
 
     async def backoff(self) -> None:
         """Pause ``retry.backoff.ms`` before retrying a retriable error, as Kafka's clients do.
@@ -77,6 +81,7 @@ class KafkaClient:
         """
         conn = self._connections.get(node_id)
         if conn is not None and not conn.closed:
+            await trio.lowlevel.checkpoint()
             return conn
         lock = self._locks.setdefault(node_id, trio.Lock())
         async with lock:
@@ -97,6 +102,7 @@ class KafkaClient:
         """A connection to some broker: an open one, else the first reachable known or bootstrap one."""
         for conn in self._connections.values():
             if not conn.closed:
+                await trio.lowlevel.checkpoint()
                 return conn
         candidates: list[tuple[str, int, int]] = []
         if self.cluster is not None:
