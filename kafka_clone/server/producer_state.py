@@ -54,7 +54,7 @@ import os
 import re
 import struct
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import attrs
 import crc32c
@@ -164,7 +164,7 @@ class ProducerStateEntry:
         if epoch != self.producer_epoch:
             return None
         for batch in self.batches:
-            if batch.first_seq == first_seq and batch.last_seq == last_seq:
+            if batch.last_seq == last_seq and batch.first_seq == first_seq:
                 return batch
         return None
 
@@ -189,9 +189,9 @@ class DuplicateBatch:
     timestamp: int
 
 
-@attrs.frozen
-class _PendingBatch:
-    """A validated idempotent batch; its offset is relative to the append's first offset."""
+class _PendingBatch(NamedTuple):
+    """A validated idempotent batch; its offset is relative to the append's first offset.
+    (A NamedTuple: one is built per produced batch, where it costs a third of a frozen attrs.)"""
 
     producer_id: int
     producer_epoch: int

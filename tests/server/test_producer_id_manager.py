@@ -16,7 +16,7 @@ from kafka_clone.protocol.headers import RequestHeader
 from kafka_clone.protocol.messages.produce import InitProducerIdRequest, InitProducerIdResponse
 from kafka_clone.server.apis import RequestContext, load_handlers
 from kafka_clone.server.producer_id_manager import PID_BLOCK_SIZE, ProducerIdManager, ProducerIdsExhausted
-from zk.client import ZkClient
+from zk.client import ConnectionLossError, ZkClient
 from zk.znodes import ProducerIdBlockZNode
 
 pytestmark = [pytest.mark.zk]
@@ -114,6 +114,54 @@ async def test_continues_after_an_existing_block(zk_connect):
         manager = ProducerIdManager(2, zk)
         assert await manager.generate_producer_id() == 6000
         assert await read_block(zk) == ({"version": 1, "broker": 2, "block_start": "6000", "block_end": "6999"}, 1)
+
+
+class InterferingZk:
+    """The real client, with something happening around this broker's next setData: another
+    broker's claim just before it (BadVersion), or the answer lost after it was applied."""
+
+    def __init__(self, zk: ZkClient, *, steal: bool = False, lose_answer: bool = False):
+        self.zk, self.steal, self.lose_answer, self.sets = zk, steal, lose_answer, 0
+
+    async def get_or_none(self, path):
+        return await self.zk.get_or_none(path)
+
+    async def create(self, path, data=None, **kw):
+        return await self.zk.create(path, data, **kw)
+
+    async def wait_connected(self):
+        await self.zk.wait_connected()
+
+    async def set(self, path, data, *, version=-1):
+        self.sets += 1
+        if self.steal and self.sets == 1:
+            other = ProducerIdManager(9, self.zk)
+            assert await other.generate_producer_id() == 1000
+        stat = await self.zk.set(path, data, version=version)
+        if self.lose_answer and self.sets == 1:
+            raise ConnectionLossError("answer lost")
+        return stat
+
+
+async def test_losing_the_race_retries_with_the_next_block(zk_connect):
+    async with ZkClient.open(zk_connect, session_timeout_ms=4000) as zk:
+        await zk.create(PATH, ProducerIdBlockZNode.encode(ProducerIdBlock(1, 0, 999)))
+        racing = InterferingZk(zk, steal=True)
+        manager = ProducerIdManager(2, racing)
+        assert await manager.generate_producer_id() == 2000  # 1000-1999 went to broker 9
+        assert racing.sets == 2
+        assert await read_block(zk) == ({"version": 1, "broker": 2, "block_start": "2000", "block_end": "2999"}, 2)
+
+
+async def test_a_claim_whose_answer_was_lost_is_recognised_as_ours(zk_connect):
+    # Kafka's checkProducerIdBlockZkData: re-read, and a block equal to ours is ours; no block wasted.
+    async with ZkClient.open(zk_connect, session_timeout_ms=4000) as zk:
+        await zk.create(PATH, ProducerIdBlockZNode.encode(ProducerIdBlock(1, 0, 999)))
+        lossy = InterferingZk(zk, lose_answer=True)
+        manager = ProducerIdManager(2, lossy)
+        assert await manager.generate_producer_id() == 1000
+        assert lossy.sets == 1
+        assert await read_block(zk) == ({"version": 1, "broker": 2, "block_start": "1000", "block_end": "1999"}, 1)
 
 
 async def test_exhausted_id_space_is_an_error(zk_connect):
