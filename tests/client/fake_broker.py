@@ -18,8 +18,12 @@ import trio
 
 from kafka_clone.protocol import ApiKey, NEED_DATA, ServerConnection, api_versions_response, encode_response
 from kafka_clone.protocol.messages import configs as cm
+from kafka_clone.protocol.messages import fetch as fm
 from kafka_clone.protocol.messages import metadata as mm
+from kafka_clone.protocol.messages import offsets as om
+from kafka_clone.protocol.messages import produce as pm
 from kafka_clone.protocol.messages import topics as tm
+from kafka_clone.protocol.records import patch_base_offset, read_header
 
 CLUSTER_ID = "fAkEcLuStEr0123456789A"
 #: Topic config defaults as DescribeConfigs reports them: (value, source). segment.bytes comes from
@@ -40,6 +44,9 @@ class FakeTopic:
     leaders: list[int]
     configs: dict[str, str] = attrs.Factory(dict)
     internal: bool = False
+    #: Per partition: the stored batches (base offsets stamped) and the log end offset.
+    logs: dict[int, list[bytes]] = attrs.Factory(dict)
+    log_end: dict[int, int] = attrs.Factory(dict)
 
 
 @attrs.define
@@ -52,6 +59,10 @@ class FakeCluster:
     #: (broker id, api key) of every request, for assertions.
     seen: list[tuple[int, int]] = attrs.Factory(list)
     reassignments: dict[tuple[str, int], tuple[list[int], list[int], list[int]]] = attrs.Factory(dict)
+    #: Error codes to answer to the next Produce requests for a partition, in order.
+    produce_errors: dict[tuple[str, int], list[int]] = attrs.Factory(dict)
+    #: Every Produce request's (broker id, ((topic, partition), ...)), for assertions.
+    produce_requests: list[tuple[int, tuple[tuple[str, int], ...]]] = attrs.Factory(list)
 
     @property
     def bootstrap(self) -> str:
@@ -218,6 +229,65 @@ class FakeCluster:
             out.append(cm.AlterConfigsResourceResponse(error_code=code, resource_type=r.resource_type,
                                                       resource_name=r.resource_name))
         return cm.IncrementalAlterConfigsResponse(responses=tuple(out))
+
+    def _produce(self, broker_id: int, version: int, body: pm.ProduceRequest) -> pm.ProduceResponse:
+        self.produce_requests.append(
+            (broker_id, tuple((t.name, p.index) for t in body.topic_data for p in t.partition_data)))
+        responses = []
+        for t in body.topic_data:
+            parts = []
+            for p in t.partition_data:
+                topic = self.topics.get(t.name)
+                injected = self.produce_errors.get((t.name, p.index))
+                if injected:
+                    parts.append(pm.PartitionProduceResponse(index=p.index, error_code=injected.pop(0), base_offset=-1))
+                elif topic is None or p.index >= len(topic.replicas):
+                    parts.append(pm.PartitionProduceResponse(index=p.index, error_code=3, base_offset=-1))
+                elif topic.leaders[p.index] != broker_id:
+                    parts.append(pm.PartitionProduceResponse(index=p.index, error_code=6, base_offset=-1))
+                else:
+                    batch = bytearray(p.records)
+                    header = read_header(batch)
+                    base = topic.log_end.get(p.index, 0)
+                    patch_base_offset(batch, 0, base)
+                    topic.logs.setdefault(p.index, []).append(bytes(batch))
+                    topic.log_end[p.index] = base + header.last_offset_delta + 1
+                    parts.append(pm.PartitionProduceResponse(index=p.index, base_offset=base, log_start_offset=0))
+            responses.append(pm.TopicProduceResponse(name=t.name, partition_responses=tuple(parts)))
+        return pm.ProduceResponse(responses=tuple(responses))
+
+    def _list_offsets(self, broker_id: int, version: int, body: om.ListOffsetsRequest) -> om.ListOffsetsResponse:
+        topics = []
+        for t in body.topics:
+            topic = self.topics[t.name]
+            parts = []
+            for p in t.partitions:
+                if topic.leaders[p.partition_index] != broker_id:
+                    parts.append(om.ListOffsetsPartitionResponse(partition_index=p.partition_index, error_code=6))
+                    continue
+                offset = 0 if p.timestamp == -2 else topic.log_end.get(p.partition_index, 0)
+                parts.append(om.ListOffsetsPartitionResponse(partition_index=p.partition_index, offset=offset))
+            topics.append(om.ListOffsetsTopicResponse(name=t.name, partitions=tuple(parts)))
+        return om.ListOffsetsResponse(topics=tuple(topics))
+
+    def _fetch(self, broker_id: int, version: int, body: fm.FetchRequest) -> fm.FetchResponse:
+        # Answers at once (no long poll): every batch holding offsets at or after the fetch offset.
+        responses = []
+        for t in body.topics:
+            topic = self.topics[t.topic]
+            parts = []
+            for p in t.partitions:
+                end = topic.log_end.get(p.partition, 0)
+                if topic.leaders[p.partition] != broker_id:
+                    parts.append(fm.FetchablePartitionResponse(partition=p.partition, error_code=6))
+                elif p.fetch_offset > end:
+                    parts.append(fm.FetchablePartitionResponse(partition=p.partition, error_code=1, high_watermark=end))
+                else:
+                    data = b"".join(b for b in topic.logs.get(p.partition, []) if read_header(b).next_offset > p.fetch_offset)
+                    parts.append(fm.FetchablePartitionResponse(partition=p.partition, high_watermark=end,
+                                                               last_stable_offset=end, record_set=data))
+            responses.append(fm.FetchableTopicResponse(topic=t.topic, partition_responses=tuple(parts)))
+        return fm.FetchResponse(responses=tuple(responses))
 
     def _list_partition_reassignments(self, broker_id: int, version: int, body: Any) -> tm.ListPartitionReassignmentsResponse:
         by_topic: dict[str, list[tm.OngoingPartitionReassignment]] = {}
