@@ -483,7 +483,8 @@ def validate_topic_config(overrides: Mapping[str, str]) -> dict[str, Any]:
     lo = parsed.get("min.compaction.lag.ms", TOPIC_CONFIGS["min.compaction.lag.ms"].default)
     hi = parsed.get("max.compaction.lag.ms", TOPIC_CONFIGS["max.compaction.lag.ms"].default)
     if lo > hi:
-        raise InvalidConfig(f"conflict topic config setting min.compaction.lag.ms ({lo}) > max.compaction.lag.ms ({hi})")
+        raise InvalidConfig(
+            f"conflict topic config setting min.compaction.lag.ms ({lo}) > max.compaction.lag.ms ({hi})")
     return parsed
 
 

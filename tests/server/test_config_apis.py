@@ -260,6 +260,41 @@ async def test_incremental_alter_configs_errors(zk_connect):
         assert await stored(broker, "brokers", "1") == {"log.cleaner.threads": "3", "num.io.threads": "2"}
 
 
+async def test_broker_loggers(zk_connect):
+    import logging
+
+    name = "kafka_clone.server.apis.configs"
+    target = logging.getLogger(name)
+    before = target.level
+    try:
+        async with fake_broker(zk_connect) as broker:
+            assert await incremental(broker, 1, BROKER_LOGGER, "1", (name, SET, "TRACE")) == (0, None)
+            assert target.level == 5
+            [result] = await describe(broker, 1, (BROKER_LOGGER, "1", (name, "root")))
+            assert {c.name: (c.value, c.config_source) for c in result.configs} == {
+                name: ("TRACE", 6), "root": (logging.getLevelName(logging.getLogger().getEffectiveLevel())
+                                             .replace("WARNING", "WARN").replace("CRITICAL", "FATAL"), 6)}
+            assert await incremental(broker, 1, BROKER_LOGGER, "1", (name, DELETE, None)) == (0, None)
+            assert target.level == logging.NOTSET
+            assert await incremental(broker, 1, BROKER_LOGGER, "1", (name, SET, "LOUD"), validate_only=True) == (
+                42, "Invalid config value for resource ConfigResource(type=BROKER_LOGGER, name='1'): Cannot set the "
+                    f"log level of {name} to LOUD as it is not a supported log level. Valid log levels are TRACE, "
+                    "DEBUG, INFO, WARN, ERROR, FATAL")
+            assert await incremental(broker, 1, BROKER_LOGGER, "1", ("no.such.logger", SET, "INFO")) == (
+                42, "Invalid config value for resource ConfigResource(type=BROKER_LOGGER, name='1'): "
+                    "Logger no.such.logger does not exist!")
+            assert await incremental(broker, 1, BROKER_LOGGER, "1", ("root", DELETE, None)) == (
+                42, "Removing the log level of the root logger is not allowed")
+            assert await incremental(broker, 1, BROKER_LOGGER, "1", (name, APPEND, "INFO")) == (
+                42, "APPEND operation is not allowed for the BROKER_LOGGER resource")
+            empty, other = await describe(broker, 1, (BROKER_LOGGER, "", None), (BROKER_LOGGER, "2", None))
+            assert empty.error_message == "Broker id must not be empty"
+            assert other.error_message == "Unexpected broker id, expected 1 but received 2"
+            assert target.level == logging.NOTSET
+    finally:
+        target.setLevel(before)
+
+
 # ------------------------------------------------------------------------------ real clients
 
 

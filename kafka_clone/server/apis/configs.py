@@ -28,7 +28,12 @@ broker id and any bad value (``Invalid config value for resource ConfigResource(
 name='t'): Invalid value ...``); INVALID_CONFIG (40) for unknown names and conflicting
 compaction lags; UNKNOWN_TOPIC_OR_PARTITION (3). No ``alter.config.policy.class.name`` is
 supported, so POLICY_VIOLATION (44) is never returned. Dynamic broker configs are stored in
-``/config/brokers/<id|<default>>`` but not applied (out of scope); BROKER_LOGGER is unsupported.
+``/config/brokers/<id|<default>>`` but not applied (out of scope).
+
+BROKER_LOGGER (KIP-412) maps Kafka's ``Log4jController`` onto Python's ``logging``: describe lists
+``root`` and every logger with its effective level (log4j names: WARN for WARNING, FATAL for
+CRITICAL, TRACE below DEBUG); IncrementalAlterConfigs SETs a level or DELETEs it (the logger then
+inherits its parent's). Levels change in this process only and are not stored, as in Kafka.
 """
 
 from __future__ import annotations
@@ -105,13 +110,78 @@ def _scala_set(names: Sequence[str]) -> str:
     return "Set(" + ", ".join(names) + ")"
 
 
+# ------------------------------------------------------------------------------ broker loggers
+
+ROOT_LOGGER = "root"
+#: ``LogLevelConfig.VALID_LOG_LEVELS`` and the Python level each one sets.
+LOG_LEVELS = {"TRACE": 5, "DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING,
+              "ERROR": logging.ERROR, "FATAL": logging.CRITICAL}
+
+
+def _logger(name: str) -> logging.Logger | None:
+    if name == ROOT_LOGGER:
+        return logging.getLogger()
+    found = logging.root.manager.loggerDict.get(name)
+    return found if isinstance(found, logging.Logger) else None
+
+
+def _level_name(level: int) -> str:
+    """The log4j name of a Python level: the highest named level at or below it."""
+    named = [n for n, v in LOG_LEVELS.items() if v <= level]
+    return max(named, key=LOG_LEVELS.__getitem__) if named else "TRACE"
+
+
+def current_loggers() -> dict[str, str]:
+    """``Log4jController.loggers``: every existing logger and ``root`` with its effective level."""
+    loggers = {name: _level_name(found.getEffectiveLevel())
+               for name, found in sorted(logging.root.manager.loggerDict.items()) if isinstance(found, logging.Logger)}
+    loggers[ROOT_LOGGER] = _level_name(logging.getLogger().getEffectiveLevel())
+    return loggers
+
+
+def _logger_broker_id(ctx: RequestContext, name: str) -> None:
+    if not name:
+        raise InvalidRequest("Broker id must not be empty")
+    try:
+        broker_id = int(name)
+    except ValueError:
+        raise InvalidRequest(f"Broker id must be an integer, but it is: {name}") from None
+    if broker_id != ctx.broker.broker_id:
+        raise InvalidRequest(f"Unexpected broker id, expected {ctx.broker.broker_id} but received {name}")
+
+
+def _alter_loggers(ops: Sequence[Any], validate_only: bool) -> None:
+    """``validateLogLevelConfigs`` then ``alterLogLevelConfigs``: all checked before any applies."""
+    for op in ops:
+        if op.config_operation in (APPEND, SUBTRACT):
+            raise InvalidRequest(f"{_OP_NAMES[op.config_operation]} operation is not allowed for the "
+                                 "BROKER_LOGGER resource")
+        if op.config_operation not in (SET, DELETE):
+            raise InvalidRequest(f"Unknown config operation {op.config_operation} for config key: {op.name}")
+        if _logger(op.name) is None:
+            raise InvalidConfigValue(f"Logger {op.name} does not exist!")
+        if op.config_operation == SET and op.value not in LOG_LEVELS:
+            raise InvalidConfigValue(f"Cannot set the log level of {op.name} to {op.value} as it is not a "
+                                     f"supported log level. Valid log levels are {', '.join(LOG_LEVELS)}")
+        if op.config_operation == DELETE and op.name == ROOT_LOGGER:
+            raise InvalidRequest(f"Removing the log level of the {ROOT_LOGGER} logger is not allowed")
+    if validate_only:
+        return
+    for op in ops:
+        target = _logger(op.name)
+        assert target is not None
+        target.setLevel(LOG_LEVELS[op.value] if op.config_operation == SET else logging.NOTSET)
+        log.info("Set the log level of %s to %s", op.name, op.value if op.config_operation == SET else "its parent's")
+
+
 # ------------------------------------------------------------------------------ describe
 
 
 Sources = Sequence[tuple[ConfigSource, Mapping[str, str]]]
 
 
-def _config_synonyms(name: str, synonyms: Sequence[str], sensitive: bool, sources: Sources) -> list[DescribeConfigsSynonym]:
+def _config_synonyms(name: str, synonyms: Sequence[str], sensitive: bool,
+                     sources: Sources) -> list[DescribeConfigsSynonym]:
     """``ConfigHelper.configSynonyms``: by source priority, then synonym priority; entries before
     the first one for ``name`` itself are dropped, as Kafka does."""
     found = [
@@ -229,6 +299,13 @@ async def handle_describe_configs(ctx: RequestContext) -> DescribeConfigsRespons
                 result = await _describe_topic(ctx, resource, include_synonyms, include_doc, sources)
             elif resource.resource_type == BROKER_RESOURCE:
                 result = await _describe_broker(ctx, resource, include_synonyms, include_doc, sources)
+            elif resource.resource_type == BROKER_LOGGER_RESOURCE:
+                _logger_broker_id(ctx, resource.resource_name)
+                result = DescribeConfigsResult(configs=tuple(
+                    DescribeConfigsResourceResult(
+                        name=name, value=level, read_only=False, is_sensitive=False,
+                        config_source=int(ConfigSource.DYNAMIC_BROKER_LOGGER_CONFIG))
+                    for name, level in current_loggers().items() if _wanted(resource.configuration_keys, name)))
             else:
                 name = _RESOURCE_NAMES.get(resource.resource_type, "UNKNOWN")
                 raise InvalidRequest(f"Unsupported resource type: {name}")
@@ -346,8 +423,8 @@ def _response_entry(resource: Any, exc: Exception | None) -> AlterConfigsResourc
     if exc is None:
         code, message = 0, None
     elif isinstance(exc, (InvalidConfigValue, ConfigError)):
-        code, message = InvalidRequest.code, (
-            f"Invalid config value for resource {_resource_string(resource.resource_type, resource.resource_name)}: {exc}")
+        where = _resource_string(resource.resource_type, resource.resource_name)
+        code, message = InvalidRequest.code, f"Invalid config value for resource {where}: {exc}"
     else:
         code, message = _api_error(exc)
     if exc is not None:
@@ -409,6 +486,9 @@ async def handle_incremental_alter_configs(ctx: RequestContext) -> IncrementalAl
                 props = await admin.fetch_entity_config(BROKER, entity)
                 _prepare_incremental(resource.configs, props, BROKER_RESOURCE)
                 await _alter_broker(ctx, resource.resource_name, props, ctx.body.validate_only)
+            elif resource.resource_type == BROKER_LOGGER_RESOURCE:
+                _broker_id(ctx, resource.resource_name, describing=False)
+                _alter_loggers(resource.configs, ctx.body.validate_only)
             else:
                 raise _unsupported(resource)
         except Exception as exc:
