@@ -190,7 +190,8 @@ def test_batches_of_one_request_are_checked_against_each_other(state):
     log = MemLog()
     assert produce(state, log, batch(7, 0, 0, 2) + plain(1) + batch(7, 0, 2, 3) + batch(8, 0, 9)) == ("ok", 0, 6)
     e7, e8 = state.last_entry(7), state.last_entry(8)
-    assert [(b.first_seq, b.last_seq, b.first_offset, b.last_offset) for b in e7.batches] == [(0, 1, 0, 1), (2, 4, 3, 5)]
+    placed = [(b.first_seq, b.last_seq, b.first_offset, b.last_offset) for b in e7.batches]
+    assert placed == [(0, 1, 0, 1), (2, 4, 3, 5)]
     assert (e8.last_seq, e8.last_data_offset) == (9, 6)
     with pytest.raises(OutOfOrderSequenceNumber):
         state.analyze(batch(7, 0, 5) + batch(7, 0, 7))
@@ -412,8 +413,8 @@ def test_load_starts_from_the_latest_snapshot_and_scans_only_after_it(tmp_path):
         _leader_appends(log, state, requests[:20])
         mid = log.log_end_offset
         # A snapshot naming a producer the log never saw proves the snapshot is read.
-        write_snapshot(snapshot_path(log.dir, mid),
-                       list(state.active_producers.values()) + [ProducerStateEntry(99, 0, (BatchMetadata(0, 1, 0, 1_000),), 1_000)])
+        stranger = ProducerStateEntry(99, 0, (BatchMetadata(0, 1, 0, 1_000),), 1_000)
+        write_snapshot(snapshot_path(log.dir, mid), [*state.active_producers.values(), stranger])
         _leader_appends(log, state, requests[20:])
         loaded = ProducerStateManager("t-0", clock=lambda: 1_000)
         loaded.load(log)
