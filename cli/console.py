@@ -302,7 +302,9 @@ def console_consumer(**o: Any) -> None:
     if not o["bootstrap_server"]:
         raise ToolError('Missing required argument "[bootstrap-server]"')
     if o["group"]:
-        raise ToolError("Consumer groups are not supported by kclone console-consumer yet; use --partition or omit --group.")
+        raise ToolError(
+            "Consumer groups are not supported by kclone console-consumer yet; use --partition or omit --group."
+        )
     props = _load_properties(o["consumer_config"])
     props.update(parse_key_value_args(o["consumer_properties"]))
     reset = props.get("auto.offset.reset")

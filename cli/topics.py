@@ -192,7 +192,9 @@ def _check_args(o: dict[str, Any]) -> None:
     invalid("replica-assignment", {"create", "alter"})
     if action == "create":
         invalid("replica-assignment", {"create"}, ["partitions", "replication-factor"])
-    reports = ["under-replicated-partitions", "under-min-isr-partitions", "at-min-isr-partitions", "unavailable-partitions"]
+    reports = [
+        "under-replicated-partitions", "under-min-isr-partitions", "at-min-isr-partitions", "unavailable-partitions"
+    ]
     for r in reports:
         invalid(r, {"describe"}, [x for x in reports if x != r] + ["topics-with-overrides"])
     invalid("topics-with-overrides", {"describe"}, reports)
@@ -211,7 +213,8 @@ def _check_args(o: dict[str, Any]) -> None:
 @click.option("--describe", is_flag=True, help="List details for the given topics.")
 @click.option("--delete", is_flag=True, help="Delete a topic")
 @click.option("--alter", is_flag=True, help="Alter the number of partitions and replica assignment for the topic.")
-@click.option("--topic", help="The topic to create, alter, describe or delete. A regular expression except with --create.")
+@click.option("--topic",
+              help="The topic to create, alter, describe or delete. A regular expression except with --create.")
 @click.option("--partitions", type=int, help="The number of partitions for the topic being created or altered.")
 @click.option("--replication-factor", type=int, help="The replication factor for each partition of a new topic.")
 @click.option("--replica-assignment", metavar="B1:B2,B1:B2,...", help="Manual partition-to-broker assignments.")
@@ -221,8 +224,10 @@ def _check_args(o: dict[str, Any]) -> None:
 @click.option("--exclude-internal", is_flag=True, help="Exclude internal topics when listing or describing.")
 @click.option("--under-replicated-partitions", is_flag=True, help="Describe only under-replicated partitions.")
 @click.option("--unavailable-partitions", is_flag=True, help="Describe only partitions whose leader is not available.")
-@click.option("--under-min-isr-partitions", is_flag=True, help="Describe only partitions with ISR below min.insync.replicas.")
-@click.option("--at-min-isr-partitions", is_flag=True, help="Describe only partitions with ISR equal to min.insync.replicas.")
+@click.option("--under-min-isr-partitions", is_flag=True,
+              help="Describe only partitions with ISR below min.insync.replicas.")
+@click.option("--at-min-isr-partitions", is_flag=True,
+              help="Describe only partitions with ISR equal to min.insync.replicas.")
 @click.option("--topics-with-overrides", is_flag=True, help="Describe only topics that have overridden configs.")
 def topics(**options: Any) -> None:
     """Create, delete, describe, or change a topic (kafka-topics.sh)."""
@@ -357,11 +362,13 @@ class _TopicCommand:
             for p in td.partitions:
                 reassignment = reassignments.get(TopicPartition(td.name, p.partition))
                 has_leader = p.leader >= 0
+                under_replicated = _replication_factor(p.replicas, reassignment) - len(p.isr) > 0
+                under_min_isr = not has_leader or (min_isr is not None and len(p.isr) < min_isr)
                 show = (
                     describe_configs
-                    or (o["under_replicated_partitions"] and _replication_factor(p.replicas, reassignment) - len(p.isr) > 0)
+                    or (o["under_replicated_partitions"] and under_replicated)
                     or (o["unavailable_partitions"] and (not has_leader or p.leader not in live))
-                    or (o["under_min_isr_partitions"] and (not has_leader or (min_isr is not None and len(p.isr) < min_isr)))
+                    or (o["under_min_isr_partitions"] and under_min_isr)
                     or (o["at_min_isr_partitions"] and min_isr is not None and len(p.isr) == min_isr)
                 )
                 if not show:

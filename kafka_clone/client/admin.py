@@ -60,7 +60,10 @@ __all__ = [
 DEFAULT_API_TIMEOUT_MS = 60000
 
 
-def _configs(value: Mapping[str, str | None] | Iterable[tuple[str, str | None]] | None) -> tuple[tuple[str, str | None], ...]:
+ConfigPairs = tuple[tuple[str, str | None], ...]
+
+
+def _configs(value: Mapping[str, str | None] | Iterable[tuple[str, str | None]] | None) -> ConfigPairs:
     if value is None:
         return ()
     items = value.items() if isinstance(value, Mapping) else value
@@ -81,8 +84,10 @@ class NewTopic:
     num_partitions: int = -1
     replication_factor: int = -1
     #: partition -> broker ids; excludes ``num_partitions``/``replication_factor``.
-    replica_assignment: tuple[tuple[int, tuple[int, ...]], ...] | None = attrs.field(default=None, converter=_assignment)
-    configs: tuple[tuple[str, str | None], ...] = attrs.field(default=(), converter=_configs)
+    replica_assignment: tuple[tuple[int, tuple[int, ...]], ...] | None = attrs.field(
+        default=None, converter=_assignment
+    )
+    configs: ConfigPairs = attrs.field(default=(), converter=_configs)
 
 
 @attrs.frozen
@@ -522,7 +527,8 @@ class KafkaAdminClient:
     ) -> list[tuple[BrokerConnection, list[ConfigResource]]]:
         routes: dict[int | None, list[ConfigResource]] = {}
         for r in resources:
-            node = int(r.name) if r.type in (ConfigResourceType.BROKER, ConfigResourceType.BROKER_LOGGER) and r.name else None
+            per_broker = r.type in (ConfigResourceType.BROKER, ConfigResourceType.BROKER_LOGGER) and r.name
+            node = int(r.name) if per_broker else None
             routes.setdefault(node, []).append(r)
         result = []
         for node, group in routes.items():

@@ -204,7 +204,9 @@ class BrokerConnection:
         our maximum); on failure the stream is closed.
         """
         conn = cls(host, port, node_id, client_id, request_timeout_ms, stream, _LenientClientConnection(client_id))
-        version = API_REGISTRY[ApiKey.API_VERSIONS].max_version if api_versions_version is None else api_versions_version
+        version = api_versions_version
+        if version is None:
+            version = API_REGISTRY[ApiKey.API_VERSIONS].max_version
         try:
             await conn._negotiate(version)
         except BaseException:

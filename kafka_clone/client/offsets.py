@@ -85,7 +85,8 @@ async def list_offsets(
             else:
                 by_leader.setdefault(partition.leader, {})[tp] = ts
         await run_concurrently(
-            (_ask_leader, (client, leader, group, isolation_level, results, retry)) for leader, group in by_leader.items()
+            (_ask_leader, (client, leader, group, isolation_level, results, retry))
+            for leader, group in by_leader.items()
         )
         if not retry:
             break

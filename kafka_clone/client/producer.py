@@ -270,7 +270,9 @@ class KafkaProducer:
             pending = retry
             await self.client.backoff()
             try:
-                await self.client.refresh_metadata(sorted({b.tp.topic for b in pending}), allow_auto_topic_creation=True)
+                await self.client.refresh_metadata(
+                    sorted({b.tp.topic for b in pending}), allow_auto_topic_creation=True
+                )
             except (KafkaConnectionError, KafkaTimeoutError):
                 if trio.current_time() >= deadline:
                     raise
