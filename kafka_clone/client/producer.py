@@ -163,12 +163,8 @@ class KafkaProducer:
         for name in dict.fromkeys(r.topic for r in records):
             topics[name] = await self._wait_on_metadata(name)
         stamped = [r if r.timestamp_ms is not None else attrs.evolve(r, timestamp_ms=now) for r in records]
-        partitions = [self._partition(r, topics[r.topic]) for r in stamped]
+        partitions = self._partition_all(stamped, topics)
         batches = self._build_batches(stamped, partitions)
-        for name, meta in topics.items():
-            # The sticky partition's batch is complete: the next call sticks to another one.
-            if any(r.key is None and r.partition is None for r in records if r.topic == name):
-                self.sticky.next_partition(name, len(meta.partitions), _available(meta))
         results: list[RecordMetadata | None] = [None] * len(records)
         await self._deliver(batches, stamped, results)
         return [r for r in results if r is not None]
@@ -195,17 +191,32 @@ class KafkaProducer:
                     raise
                 await self.client.backoff()
 
-    def _partition(self, record: ProducerRecord, meta: TopicMetadata) -> int:
-        count = len(meta.partitions)
-        if record.partition is not None:
-            if not 0 <= record.partition < count:
-                raise KafkaError(
-                    f"Invalid partition given with record: {record.partition} is not in the range [0...{count})."
-                )
-            return record.partition
-        if record.key is not None:
-            return partition_for_key(record.key, count)
-        return self.sticky.partition(record.topic, count, _available(meta))
+    def _partition_all(self, records: list[ProducerRecord], topics: dict[str, TopicMetadata]) -> list[int]:
+        """Each record's partition. Unkeyed records fill the sticky partition's batch; when it is
+        full (``batch.size``), or at the end of the call, the sticky partition moves on (KIP-480)."""
+        result = []
+        sticky_bytes: dict[str, int] = {}
+        for r in records:
+            meta = topics[r.topic]
+            count = len(meta.partitions)
+            if r.partition is not None:
+                if not 0 <= r.partition < count:
+                    raise KafkaError(
+                        f"Invalid partition given with record: {r.partition} is not in the range [0...{count})."
+                    )
+                result.append(r.partition)
+            elif r.key is not None:
+                result.append(partition_for_key(r.key, count))
+            else:
+                size = sticky_bytes.get(r.topic, 0) + _estimate(r)
+                if size > self.batch_size and r.topic in sticky_bytes:
+                    self.sticky.next_partition(r.topic, count, _available(meta))
+                    size = _estimate(r)
+                sticky_bytes[r.topic] = size
+                result.append(self.sticky.partition(r.topic, count, _available(meta)))
+        for name in sticky_bytes:
+            self.sticky.next_partition(name, len(topics[name].partitions), _available(topics[name]))
+        return result
 
     def _build_batches(self, records: list[ProducerRecord], partitions: list[int]) -> list[_Batch]:
         by_tp: dict[TopicPartition, list[int]] = {}
@@ -217,9 +228,7 @@ class KafkaProducer:
             size = 0
             for i in indexes:
                 r = records[i]
-                est = _RECORD_OVERHEAD + len(r.key or b"") + len(r.value or b"") + sum(
-                    len(k) + len(v or b"") for k, v in r.headers
-                )
+                est = _estimate(r)
                 if chunk and size + est > self.batch_size:
                     batches.append(self._batch(tp, chunk, records))
                     chunk, size = [], 0
@@ -352,6 +361,12 @@ class KafkaProducer:
                 ts = p.log_append_time_ms if p.log_append_time_ms != -1 else records[i].timestamp_ms
                 results[i] = RecordMetadata(b.tp.topic, b.tp.partition, p.base_offset + n, ts, p.log_start_offset)
         return all_ok
+
+
+def _estimate(r: ProducerRecord) -> int:
+    return _RECORD_OVERHEAD + len(r.key or b"") + len(r.value or b"") + sum(
+        len(k) + len(v or b"") for k, v in r.headers
+    )
 
 
 def _available(meta: TopicMetadata) -> list[int]:

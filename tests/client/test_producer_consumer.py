@@ -64,6 +64,17 @@ async def test_keyed_and_sticky_partitioning(fake_cluster: FakeCluster) -> None:
     assert len(first) == 1 and len(second) == 1 and first != second
 
 
+async def test_sticky_partition_moves_on_when_its_batch_is_full(fake_cluster: FakeCluster) -> None:
+    fake_cluster.add_topic("t", [[1], [2], [3]])
+    async with _producer(fake_cluster, batch_size=1000) as producer:
+        metadata = await producer.send_batch([ProducerRecord("t", b"x" * 84) for _ in range(30)])
+    partitions = [m.partition for m in metadata]
+    # 100 bytes per record: ten records fill a batch, then the next partition takes over.
+    runs = [partitions[i:i + 10] for i in range(0, 30, 10)]
+    assert all(len(set(run)) == 1 for run in runs)
+    assert runs[0][0] != runs[1][0] and runs[1][0] != runs[2][0]
+
+
 async def test_consumer_follows_a_leader_move_and_reads_in_order(fake_cluster: FakeCluster) -> None:
     fake_cluster.add_topic("t", [[1, 2]])
     tp = TopicPartition("t", 0)
