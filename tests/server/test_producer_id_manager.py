@@ -225,3 +225,12 @@ async def test_errors_carry_no_producer_id(zk_connect, fields, code):
         response = await init_producer_id(manager, 4, **fields)
         assert (response.error_code, response.producer_id, response.producer_epoch) == (code, -1, -1)
         assert manager.statistics().blocks_claimed == 0
+
+
+@pytest.mark.parametrize("data", [b"not json", ProducerIdBlockZNode.encode(ProducerIdBlock(1, 2**63 - 1000, 2**63 - 1))])
+async def test_a_failing_claim_is_unknown_server_error(zk_connect, data):
+    # Kafka 2.8: the exception reaches KafkaApis.handleError, which answers UNKNOWN_SERVER_ERROR.
+    async with ZkClient.open(zk_connect, session_timeout_ms=4000) as zk:
+        await zk.create(PATH, data)
+        response = await init_producer_id(ProducerIdManager(1, zk), 4)
+        assert (response.error_code, response.producer_id, response.producer_epoch) == (-1, -1, -1)

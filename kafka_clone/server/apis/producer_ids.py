@@ -26,7 +26,6 @@ from kafka_clone.protocol.errors import (
 )
 from kafka_clone.protocol.messages.produce import InitProducerIdResponse
 from kafka_clone.server.apis import RequestContext, handles
-from zk.client import ZkError
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +60,12 @@ async def handle_init_producer_id(ctx: RequestContext) -> InitProducerIdResponse
     if transactional_id is None:
         try:
             producer_id = await ctx.broker.producer_id_manager.generate_producer_id()
-        except (KafkaError, ZkError) as exc:
-            # Kafka 2.8 lets the exception reach KafkaApis.handleError: UNKNOWN_SERVER_ERROR
-            # (or the KafkaError's own code). A ZooKeeper outage only delays the answer: the
-            # manager waits for the connection, as Kafka's ZooKeeper client does.
-            log.warning("InitProducerId from %s failed: %r", ctx.client_address, exc)
+        except Exception as exc:
+            # Kafka 2.8 lets any exception (expired ZooKeeper session, an unreadable
+            # /latest_producer_id_block, ids exhausted) reach KafkaApis.handleError, which answers
+            # with Errors.forException: UNKNOWN_SERVER_ERROR unless it is a KafkaError. A lost
+            # connection only delays the answer: the manager waits for it, as Kafka's client does.
+            log.warning("InitProducerId from %s failed: %r", ctx.client_address, exc, exc_info=True)
             return _error(exc if isinstance(exc, KafkaError) else UnknownServerError())
         return InitProducerIdResponse(throttle_time_ms=0, error_code=0,
                                       producer_id=producer_id, producer_epoch=0)
