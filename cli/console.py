@@ -87,8 +87,13 @@ class LineMessageReader:
         return ProducerRecord(self.topic, rest.encode("utf-8"), line[:n].encode("utf-8"))
 
 
-async def _read_lines(stream: BinaryIO, send: trio.MemorySendChannel[str], prompt: bool) -> None:
-    """Lines of ``stream`` (without their ends, like ``BufferedReader.readLine``) into ``send``."""
+def _decode(raw: bytes) -> str:
+    return raw.removesuffix(b"\r").decode("utf-8", "replace")
+
+
+async def _read_lines(stream: BinaryIO, send: trio.MemorySendChannel[list[str]], prompt: bool) -> None:
+    """Lines of ``stream`` (without their ends, like ``BufferedReader.readLine``) into ``send``,
+    as lists: all the complete lines of each chunk read."""
     async with send:
         if prompt:
             while True:
@@ -96,7 +101,7 @@ async def _read_lines(stream: BinaryIO, send: trio.MemorySendChannel[str], promp
                 raw = await trio.to_thread.run_sync(stream.readline, abandon_on_cancel=True)
                 if not raw:
                     return
-                await send.send(raw.decode("utf-8", "replace").rstrip("\r\n"))
+                await send.send([_decode(raw.removesuffix(b"\n"))])
         pending = b""
         read = getattr(stream, "read1", stream.read)
         while True:
@@ -104,24 +109,28 @@ async def _read_lines(stream: BinaryIO, send: trio.MemorySendChannel[str], promp
             if not chunk:
                 break
             *lines, pending = (pending + chunk).split(b"\n")
-            for raw in lines:
-                await send.send(raw.removesuffix(b"\r").decode("utf-8", "replace"))
+            if lines:
+                await send.send([_decode(raw) for raw in lines])
         if pending:
-            await send.send(pending.removesuffix(b"\r").decode("utf-8", "replace"))
+            await send.send([_decode(pending)])
 
 
 async def _produce_lines(
-    producer: KafkaProducer, reader: LineMessageReader, receive: trio.MemoryReceiveChannel[str], sync: bool
+    producer: KafkaProducer, reader: LineMessageReader, receive: trio.MemoryReceiveChannel[list[str]], sync: bool
 ) -> None:
     async with receive:
-        async for line in receive:
-            lines = [line]
+        async for lines in receive:
+            # Whatever arrived while the previous send was in flight goes in the same send.
             while not sync and len(lines) < _MAX_LINES_PER_SEND:
                 try:
-                    lines.append(receive.receive_nowait())
+                    lines += receive.receive_nowait()
                 except (trio.WouldBlock, trio.EndOfChannel):
                     break
-            await producer.send_batch([reader.record(x) for x in lines])
+            if sync:
+                for line in lines:
+                    await producer.send_batch([reader.record(line)])
+            else:
+                await producer.send_batch([reader.record(line) for line in lines])
 
 
 #: ConsoleProducer's tool options: (click name, producer config, default).
@@ -190,7 +199,7 @@ def console_producer(**o: Any) -> None:
             delivery_timeout_ms=int(props.get("delivery.timeout.ms", 120000)),
         )
         async with producer:
-            send, receive = trio.open_memory_channel[str](_MAX_LINES_PER_SEND)
+            send, receive = trio.open_memory_channel[list[str]](16)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_read_lines, stdin, send, stdin.isatty())
                 nursery.start_soon(_produce_lines, producer, reader, receive, o["sync"])

@@ -188,3 +188,24 @@ def test_consumer_of_unknown_topic_is_one_line_exit_1(mock_cluster) -> None:  # 
                                                    "--timeout-ms", "500"])
     assert result.exit_code == 1
     assert result.stderr.splitlines() == ["Topic never-made-xyz not present in metadata"]
+
+
+@pytest.mark.compat
+def test_piped_input_is_sent_in_batches_and_all_arrives(mock_cluster) -> None:  # noqa: F811
+    import trio
+
+    from kafka_clone.client import LATEST, KafkaAdminClient
+    from kafka_clone.common.topic import TopicPartition
+
+    bootstrap, _ = mock_cluster
+    topic = f"console-{uuid.uuid4().hex[:8]}"
+    lines = "".join(f"message number {i}\n" for i in range(5000))
+    result = CliRunner().invoke(console_producer, ["--bootstrap-server", bootstrap, "--topic", topic], input=lines)
+    assert result.exit_code == 0, result.output
+
+    async def count() -> int:
+        async with KafkaAdminClient.create(bootstrap) as admin:
+            ends = await admin.list_offsets({TopicPartition(topic, p): LATEST for p in range(4)})
+        return sum(r.check().offset for r in ends.values())
+
+    assert trio.run(count) == 5000
