@@ -201,3 +201,15 @@ def test_list_against_librdkafka_mock(mock_cluster) -> None:  # noqa: F811
     result = run("--bootstrap-server", bootstrap, "--list")
     assert result.exit_code == 0
     assert "listed-by-kclone" in result.stdout.splitlines()
+
+
+def test_errors_pass_through_the_kclone_group_as_one_line() -> None:
+    # How the command is registered (`main.add_command(topics)`), on a fresh group.
+    from cli.main import KcloneGroup
+
+    group = KcloneGroup(name="kclone")
+    group.add_command(topics)
+    result = CliRunner().invoke(group, ["topics", "--bootstrap-server", "127.0.0.1:notaport", "--list"])
+    assert result.exit_code == 1
+    assert result.output == ERROR + "Invalid url in bootstrap.servers: 127.0.0.1:notaport\n"
+    assert isinstance(result.exception, SystemExit)
