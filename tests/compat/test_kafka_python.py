@@ -62,8 +62,13 @@ def test_describe_and_alter_configs(bootstrap, topic_name):
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     admin.create_topics([NewTopic(topic_name, 1, 1, topic_configs={"retention.ms": "3600000"})])
-    result = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic_name)])
-    entries = {e[0]: e[1] for e in result[0].resources[0][4]}
-    assert entries["retention.ms"] == "3600000"
-    assert entries["cleanup.policy"] == "delete"
+    resource = ConfigResource(ConfigResourceType.TOPIC, topic_name)
+    described = admin.describe_configs([resource], config_filter="all")["topic"][topic_name]
+    assert described["retention.ms"]["value"] == "3600000"
+    assert described["retention.ms"]["config_source"] == "DYNAMIC_TOPIC_CONFIG"
+    assert described["cleanup.policy"]["value"] == "delete"
+    altered = ConfigResource(ConfigResourceType.TOPIC, topic_name, configs={"retention.ms": "7200000"})
+    assert admin.alter_configs([altered]) == {"topic": {topic_name: "OK"}}
+    modified = admin.describe_configs([resource])["topic"][topic_name]
+    assert modified["retention.ms"]["value"] == "7200000"
     admin.close()
