@@ -260,7 +260,7 @@ class BrokerConnection:
         """Send ``message`` and return the response body (None for a Produce with acks=0).
 
         ``version=None`` uses the negotiated version. ``timeout_ms`` defaults to
-        ``request.timeout.ms``; when it passes the connection is closed and
+        ``request.timeout.ms`` (0 or less: no limit); when it passes the connection is closed and
         ``KafkaTimeoutError`` raised. If cancelled while waiting for the answer the connection
         stays usable (the answer is dropped when it arrives); cancelled while writing, it is closed.
         """
@@ -303,10 +303,10 @@ class BrokerConnection:
 
     async def _round_trip(self, api_key: int, version: int, message: Any) -> Any:
         if self._error is not None:
-            raise self._error
+            raise _fresh(self._error)
         async with self._send_lock:
             if self._error is not None:
-                raise self._error
+                raise _fresh(self._error)
             correlation_id, data = self._protocol.send_request(api_key, version, message)
             expects_response = not (api_key == ApiKey.PRODUCE and message.acks == 0)
             slot = _Slot()
@@ -319,13 +319,13 @@ class BrokerConnection:
                 self._fail(_as_connection_error(exc, self))
                 await trio.aclose_forcefully(self._stream)
                 if isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError, OSError)):
-                    raise self._error from None
+                    raise _fresh(self._error) from None
                 raise
         if not expects_response:
             return None
         await self._wait_for(slot)
         if slot.error is not None:
-            raise slot.error
+            raise _fresh(slot.error)
         return slot.body
 
     async def _wait_for(self, slot: _Slot) -> None:
@@ -376,6 +376,11 @@ class BrokerConnection:
     def _notify(self) -> None:
         changed, self._changed = self._changed, trio.Event()
         changed.set()
+
+
+def _fresh(error: BaseException) -> BaseException:
+    """A new instance of a failure shared by several callers, so each raise has its own traceback."""
+    return type(error)(*error.args)
 
 
 def _as_connection_error(exc: BaseException, conn: BrokerConnection) -> KafkaConnectionError:
