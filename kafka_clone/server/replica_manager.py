@@ -25,7 +25,8 @@ import trio
 
 from kafka_clone.log.log_manager import LogManager
 from kafka_clone.protocol.errors import (
-    KafkaError, NotLeaderOrFollower, StaleBrokerEpoch, StaleControllerEpoch, UnknownTopicOrPartition,
+    KafkaError, NotEnoughReplicasAfterAppend, NotLeaderOrFollower, RequestTimedOut, StaleBrokerEpoch,
+    StaleControllerEpoch, UnknownTopicOrPartition,
 )
 from kafka_clone.protocol.messages.controller import (
     LeaderAndIsrPartitionError, LeaderAndIsrPartitionState, LeaderAndIsrRequest, LeaderAndIsrResponse,
@@ -173,6 +174,34 @@ class ReplicaManager:
         info = p.append_records_to_leader(records, required_acks, config.min_insync_replicas, self.clock_ms())
         self._after_append(p)
         return p, info
+
+    async def wait_for_replication(self, required: dict[TopicPartition, tuple[Partition, int]],
+                                   timeout_ms: int) -> dict[TopicPartition, int]:
+        """DelayedProduce (acks=all): wait until each partition's high watermark reaches its
+        required offset; the error code per partition (0 when replicated in time).
+
+        NOT_LEADER_OR_FOLLOWER if leadership moved meanwhile, NOT_ENOUGH_REPLICAS_AFTER_APPEND if
+        the ISR is below `min.insync.replicas` when it completes, REQUEST_TIMED_OUT otherwise.
+        """
+        deadline = trio.current_time() + max(timeout_ms, 0) / 1000
+        outcome: dict[TopicPartition, int] = {}
+        pending = dict(required)
+        while True:
+            for tp, (partition, offset) in list(pending.items()):
+                if partition.leader_id != self.broker_id or partition.log is None:
+                    outcome[tp] = NotLeaderOrFollower.code
+                elif partition.high_watermark >= offset:
+                    min_isr = self.log_manager.config_for(tp[0]).min_insync_replicas
+                    outcome[tp] = NotEnoughReplicasAfterAppend.code if len(partition.isr) < min_isr else 0
+                else:
+                    continue
+                del pending[tp]
+            if not pending or not await self.produce_purgatory.wait_any(
+                    [("produce", *tp) for tp in pending], deadline):
+                break
+        for tp in pending:
+            outcome[tp] = RequestTimedOut.code
+        return outcome
 
     def _after_append(self, p: Partition) -> None:
         self.fetch_purgatory.check_and_complete(("fetch", p.topic, p.partition))

@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import logging
 
-import trio
-
 from kafka_clone.protocol import ApiKey
 from kafka_clone.protocol import records as rec
 from kafka_clone.protocol.errors import (
-    InvalidRecord, InvalidRequiredAcks, KafkaError, NotEnoughReplicasAfterAppend, NotLeaderOrFollower,
-    RequestTimedOut, UnsupportedCompressionType,
+    InvalidRecord, InvalidRequiredAcks, KafkaError, UnsupportedCompressionType,
 )
 from kafka_clone.protocol.messages.produce import (
     PartitionProduceResponse, ProduceResponse, TopicProduceResponse,
@@ -83,36 +80,15 @@ async def handle_produce(ctx: RequestContext):
             raise CloseConnection("acks=0 produce failed for at least one partition")
         return None
     if waiting:
-        await _wait_for_replication(ctx, waiting, results, body.timeout_ms)
+        outcome = await rm.wait_for_replication(waiting, body.timeout_ms)
+        for tp, code in outcome.items():
+            if code:
+                results[tp] = _failed(results[tp], code)
     by_topic: dict[str, list[PartitionProduceResponse]] = {}
     for (topic, _), r in results.items():
         by_topic.setdefault(topic, []).append(r)
     return ProduceResponse(responses=tuple(
         TopicProduceResponse(name=t, partition_responses=tuple(rs)) for t, rs in by_topic.items()))
-
-
-async def _wait_for_replication(ctx: RequestContext, waiting, results, timeout_ms: int) -> None:
-    """DelayedProduce: until every partition's high watermark reaches its required offset."""
-    rm = ctx.broker.replica_manager
-    deadline = trio.current_time() + max(timeout_ms, 0) / 1000
-    pending = dict(waiting)
-    while pending:
-        for tp, (partition, required) in list(pending.items()):
-            if partition.leader_id != rm.broker_id or partition.log is None:
-                # Leadership moved while we waited: the client must retry on the new leader.
-                results[tp] = _failed(results[tp], NotLeaderOrFollower.code)
-                del pending[tp]
-            elif partition.high_watermark >= required:
-                min_isr = rm.log_manager.config_for(tp[0]).min_insync_replicas
-                if len(partition.isr) < min_isr:
-                    results[tp] = _failed(results[tp], NotEnoughReplicasAfterAppend.code)
-                del pending[tp]
-        if not pending:
-            return
-        if not await rm.produce_purgatory.wait_any([("produce", *tp) for tp in pending], deadline):
-            break
-    for tp in pending:
-        results[tp] = _failed(results[tp], RequestTimedOut.code)
 
 
 def _failed(response: PartitionProduceResponse, code: int) -> PartitionProduceResponse:
