@@ -24,6 +24,7 @@ __all__ = [
     "ClusterMetadata",
     "parse_bootstrap_servers",
     "topic_id_string",
+    "is_zero_uuid",
 ]
 
 

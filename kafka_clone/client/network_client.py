@@ -130,9 +130,16 @@ class KafkaClient:
     async def send_any(
         self, api_key: int, message: Any, *, version: int | None = None, timeout_ms: int | None = None
     ) -> Any:
-        """Send to any broker (Kafka's "least loaded node")."""
-        conn = await self.any_connection()
-        return await conn.send(api_key, version, message, timeout_ms=timeout_ms)
+        """Send to any broker (Kafka's "least loaded node"); a dead connection is replaced once."""
+        for attempt in (1, 2):
+            conn = await self.any_connection()
+            try:
+                return await conn.send(api_key, version, message, timeout_ms=timeout_ms)
+            except KafkaConnectionError:
+                # The cached connection's broker went away: try another broker once.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def refresh_metadata(
         self, topics: Sequence[str] | None = None, *, allow_auto_topic_creation: bool = False
@@ -149,7 +156,12 @@ class KafkaClient:
         if topics is None and conn.version_for(ApiKey.METADATA) == 0:
             # Metadata v0 has no null: an empty list means all topics.
             request = attrs.evolve(request, topics=())
-        response = await conn.send(ApiKey.METADATA, None, request)
+        try:
+            response = await conn.send(ApiKey.METADATA, None, request)
+        except KafkaConnectionError:
+            # That broker went away (a cached connection); ask another one, once.
+            conn = await self.any_connection()
+            response = await conn.send(ApiKey.METADATA, None, request)
         snapshot = ClusterMetadata.from_response(response)
         if topics is not None and self.cluster is not None:
             snapshot = self.cluster.merge(snapshot)

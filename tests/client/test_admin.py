@@ -163,3 +163,15 @@ async def test_no_reachable_broker_raises_connection_error() -> None:
 def test_bad_bootstrap_servers_are_rejected_with_kafkas_message() -> None:
     with pytest.raises(ValueError, match="Invalid url in bootstrap.servers: nohost"):
         KafkaAdminClient.create("nohost")
+
+
+async def test_metadata_survives_the_loss_of_the_cached_broker(fake_cluster: FakeCluster) -> None:
+    async with _admin(fake_cluster) as admin:
+        await admin.metadata()
+        # Break the socket under the cached connection, as a dying broker would: the next call
+        # fails on it and asks another broker.
+        (conn,) = [c for c in admin.client._connections.values() if not c.closed]
+        await conn._stream.aclose()
+        md = await admin.metadata()
+        assert conn.closed
+        assert [b.node_id for b in md.brokers] == [1, 2, 3]
