@@ -26,11 +26,14 @@ class LogMachine(RuleBasedStateMachine):
         self.config = LogConfig(segment_bytes=1000, index_interval_bytes=120, segment_index_bytes=96,
                                 retention_ms=-1)
         self.log = Log.open(os.path.join(self.tmp, "p-0"), self.config, clock=self.clock)
+        # A follower replicating the log with append_as_follower, as a replica fetcher would.
+        self.follower = Log.open(os.path.join(self.tmp, "f-0"), self.config, clock=self.clock)
         self.model: list[R.Record] = []
         self.epoch = 0
 
     def teardown(self):
         self.log.close()
+        self.follower.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     @rule(n=st.integers(1, 4), size=st.integers(0, 120), ts=st.lists(st.integers(0, 500), min_size=4, max_size=4),
@@ -65,9 +68,36 @@ class LogMachine(RuleBasedStateMachine):
     def truncate(self, data):
         target = data.draw(st.integers(self.log.log_start_offset, self.log.log_end_offset))
         self.log.truncate_to(target)
+        self.epoch += 1  # only a leader change truncates a leader in Kafka, and it bumps the epoch
         # Whole batches go: the model keeps exactly the records below the new log end.
         assert self.log.log_end_offset <= target
         self.model = [r for r in self.model if r.offset < self.log.log_end_offset]
+
+    @rule(max_bytes=st.integers(1, 3000))
+    def replicate(self, max_bytes):
+        leader, follower = self.log, self.follower
+        # KIP-101: ask the leader where the follower's latest epoch ends and truncate there, so
+        # records the leader truncated away (and overwrote under a newer epoch) disappear.
+        epoch, end = leader.end_offset_for_epoch(follower.latest_epoch())
+        if end >= 0:
+            follower.truncate_to(min(end, follower.log_end_offset))
+        if follower.log_end_offset > leader.log_end_offset:
+            # What Kafka's fetcher does on OFFSET_OUT_OF_RANGE above the leader's end.
+            follower.truncate_to(leader.log_end_offset)
+        if follower.log_end_offset < leader.log_start_offset or (end < 0 and follower.latest_epoch() >= 0):
+            follower.truncate_fully_and_start_at(leader.log_start_offset)
+        info = leader.read(follower.log_end_offset, max_bytes)
+        if info.records is not None:
+            data = info.records.read_bytes()
+            first = R.read_header(data)
+            if first.base_offset < follower.log_end_offset:
+                return  # a batch straddles the follower's end: wait for the leader to move on
+            follower.append_as_follower(data)
+        # After reconciling, the follower holds exactly a prefix of the leader's records.
+        assert follower.log_end_offset <= leader.log_end_offset
+        start, end = max(follower.log_start_offset, leader.log_start_offset), follower.log_end_offset
+        if start < end:
+            assert read_all(follower, start) == [r for r in self.model if start <= r.offset < end]
 
     @rule()
     def roll(self):
@@ -119,7 +149,7 @@ class LogMachine(RuleBasedStateMachine):
             assert read_all(self.log) == self.model
 
 
-LogMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+LogMachine.TestCase.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
 TestLog = LogMachine.TestCase
 
 
