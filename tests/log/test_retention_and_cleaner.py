@@ -3,6 +3,8 @@
 import os
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from log_helpers import T0, batch, read_all
 
 from kafka_clone.log.cleaner import clean_log
@@ -153,3 +155,50 @@ def test_dirty_ratio_gates_cleaning(open_log, clock):
         append_kv(log, b"j%d" % i, b"x", T0)
     log.roll()
     assert clean_log(log, first_dirty_offset=first, now_ms=clock.now) == first  # ratio < 0.99
+
+
+def latest_view(records):
+    """What a consumer reading from the start ends up with: key -> latest value, tombstones delete."""
+    view = {}
+    for r in records:
+        if r.value is None:
+            view.pop(r.key, None)
+        else:
+            view[r.key] = r.value
+    return view
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.tuples(st.sampled_from([b"a", b"b", b"c", b"d"]), st.one_of(st.none(), st.binary(max_size=8)),
+                              st.booleans()), min_size=1, max_size=40),
+       passes=st.lists(st.integers(0, 3 * DAY), min_size=1, max_size=3))
+def test_compaction_never_changes_what_a_consumer_sees(tmp_path_factory, ops, passes):
+    from log_helpers import ManualClock
+
+    from kafka_clone.log.log import Log
+
+    clock = ManualClock()
+    log = Log.open(str(tmp_path_factory.mktemp("compact") / "c-0"), compact_config(), clock=clock)
+    try:
+        model = []
+        for i, (key, value, roll) in enumerate(ops):
+            append_kv(log, key, value, T0 + i)
+            model.append((log.log_end_offset - 1, key, value))
+            if roll:
+                log.roll()
+        first_dirty = 0
+        for advance in passes:
+            clock.advance(advance)
+            first_dirty = clean_log(log, first_dirty_offset=first_dirty, now_ms=clock.now, force=True)
+            survivors = read_all(log)
+            assert latest_view(survivors) == latest_view(read_all_model(model))
+            assert {(r.offset, r.key, r.value) for r in survivors} <= set(model)
+            assert log.log_end_offset == len(ops)
+    finally:
+        log.close()
+
+
+def read_all_model(model):
+    from kafka_clone.protocol.records import Record
+
+    return [Record(o, 0, k, v) for o, k, v in model]
