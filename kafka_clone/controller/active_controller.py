@@ -24,17 +24,18 @@ from kafka_clone.controller.channel_manager import (
 )
 from kafka_clone.controller.context import ControllerContext, TopicPartition, topic_uuid
 from kafka_clone.controller.events import (
-    BrokerChange, BrokerModifications, ControllerEvent, PartitionModifications, TopicChange, TopicDeletion,
+    BrokerChange, BrokerModifications, ControllerEvent, IsrChangeNotification, PartitionModifications,
+    TopicChange, TopicDeletion,
     TopicDeletionStopReplicaResponseReceived,
 )
 from kafka_clone.controller.partition_state_machine import PartitionState, PartitionStateMachine
 from kafka_clone.controller.topic_deletion import TopicDeletionManager
 from kafka_clone.server.config import KafkaConfig
-from zk.client import ZNodeChangeHandler, ZNodeChildChangeHandler
+from zk.client import DeleteOp, ZNodeChangeHandler, ZNodeChildChangeHandler
 from zk.kafka_zk_client import KafkaZkClient
 from zk.znodes import (
-    BrokerIdsZNode, BrokerIdZNode, DeleteTopicsZNode, LeaderAndIsr, TopicPartitionStateZNode, TopicsZNode,
-    TopicZNode,
+    BrokerIdsZNode, BrokerIdZNode, DeleteTopicsZNode, IsrChangeNotificationSequenceZNode,
+    IsrChangeNotificationZNode, LeaderAndIsr, TopicPartitionStateZNode, TopicsZNode, TopicZNode,
 )
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ class ActiveController:
             ZNodeChildChangeHandler(TopicsZNode.path(), lambda: self.put(TopicChange())))
         zk.register_znode_child_change_handler(
             ZNodeChildChangeHandler(DeleteTopicsZNode.path(), lambda: self.put(TopicDeletion())))
+        zk.register_znode_child_change_handler(
+            ZNodeChildChangeHandler(IsrChangeNotificationZNode.path(), lambda: self.put(IsrChangeNotification())))
         await self._initialize_context()
         # Every live broker learns the cluster first, then the replicas their roles.
         self.batch.add_update_metadata(self.context.live_broker_ids, self._leaderships(self.context.all_partitions()))
@@ -86,6 +89,9 @@ class ActiveController:
         self.psm.startup_states()
         await self._trigger_online_partitions()
         await self.deletion.enqueue_topics_for_deletion()
+        # Notifications left by leaders before this failover: the context just read the state
+        # znodes, so only the notifications themselves need to go.
+        await self._process_isr_change_notifications(update_metadata=False)
         self.send_batch()
         log.info("[Controller id=%d] Initialized controller epoch %d with %d live brokers and %d partitions",
                  self.broker_id, self.context.epoch, len(self.context.live_brokers), len(self.context.all_partitions()))
@@ -140,6 +146,8 @@ class ActiveController:
                 await self._process_partition_modifications(topic)
             case TopicDeletion():
                 await self.deletion.enqueue_topics_for_deletion()
+            case IsrChangeNotification():
+                await self._process_isr_change_notifications()
             case TopicDeletionStopReplicaResponseReceived(broker_id=b, error_code=e, partition_errors=pe):
                 await self.deletion.on_stop_replica_response(b, e, pe)
         self.send_batch()
@@ -243,6 +251,28 @@ class ActiveController:
             self.context.live_brokers[broker_id] = (info, got[1].czxid)
             self.batch.add_update_metadata(self.context.live_broker_ids, {})
             self.send_batch()
+
+    # ---- ISR changes made by leaders ----
+
+    async def _process_isr_change_notifications(self, *, update_metadata: bool = True) -> None:
+        """Re-read the partitions named in `/isr_change_notification/*`, tell every broker with
+        UpdateMetadata, delete the notifications (Kafka's processIsrChangeNotification)."""
+        zk = self.zk_client.zk
+        changed: set[TopicPartition] = set()
+        for name in sorted(await zk.get_children(IsrChangeNotificationZNode.path(), watch=True)):
+            path = f"{IsrChangeNotificationZNode.path()}/{name}"
+            got = await zk.get_or_none(path)
+            if got is not None:
+                changed |= IsrChangeNotificationSequenceZNode.decode(got[0])
+            await self.zk_client.controller_multi(self.context.epoch_zk_version, [DeleteOp(path)])
+        known = [tp for tp in sorted(changed) if tp in self.context.partition_leadership]
+        for tp in known:
+            state = await zk.get_or_none(TopicPartitionStateZNode.path(*tp))
+            if state is not None:
+                self.context.partition_leadership[tp] = TopicPartitionStateZNode.decode(state[0], zk_version=state[1].version)
+        if known and update_metadata:
+            log.info("[Controller id=%d] Handling ISR change for partitions %s", self.broker_id, known)
+            self.batch.add_update_metadata(self.context.live_broker_ids, self._leaderships(known))
 
     # ---- topics ----
 

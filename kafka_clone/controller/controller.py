@@ -33,7 +33,10 @@ from kafka_clone.controller.events import (
 from kafka_clone.server.config import KafkaConfig
 from zk.client import StateChangeHandler, ZNodeChangeHandler
 from zk.kafka_zk_client import ControllerMovedError, KafkaZkClient
-from zk.znodes import BrokerIdsZNode, BrokerIdZNode, ControllerZNode, DeleteTopicsZNode, TopicsZNode, TopicZNode
+from zk.znodes import (
+    BrokerIdsZNode, BrokerIdZNode, ControllerZNode, DeleteTopicsZNode, IsrChangeNotificationZNode, TopicsZNode,
+    TopicZNode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +266,8 @@ class KafkaController:
         self._term = None
         term.cancel()
         zk = self.zk_client.zk
-        for path in (BrokerIdsZNode.path(), TopicsZNode.path(), DeleteTopicsZNode.path()):
+        for path in (BrokerIdsZNode.path(), TopicsZNode.path(), DeleteTopicsZNode.path(),
+                     IsrChangeNotificationZNode.path()):
             zk.unregister_znode_child_change_handler(path)
         for broker_id in self.context.live_brokers:
             zk.unregister_znode_change_handler(BrokerIdZNode.path(broker_id))

@@ -92,3 +92,10 @@ class TopicDeletionStopReplicaResponseReceived(ControllerEvent):
     error_code: int
     partition_errors: tuple[tuple[str, int, int], ...]
     needs_active_controller = True
+
+
+@attrs.frozen
+class IsrChangeNotification(ControllerEvent):
+    """`/isr_change_notification` children changed: leaders changed ISRs (IBP < 2.7-IV2)."""
+
+    needs_active_controller = True

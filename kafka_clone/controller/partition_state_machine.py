@@ -173,43 +173,51 @@ class PartitionStateMachine:
 
     async def _elect_leaders(self, partitions: list[TopicPartition], strategy: ElectionStrategy) -> dict[TopicPartition, str]:
         failed: dict[TopicPartition, str] = {}
-        live = self.context.live_broker_ids
         for tp in partitions:
-            current = self.context.partition_leadership.get(tp)
-            if current is None:
-                failed[tp] = "no leader and ISR in ZooKeeper"
-                continue
-            if current.controller_epoch > self.context.epoch:
-                failed[tp] = "a newer controller wrote its state"
-                continue
-            replicas = self.context.replicas(tp)
-            if strategy is ElectionStrategy.OFFLINE:
-                result = election.offline_partition_leader_election(
-                    replicas, current.isr, live, self.unclean_election_enabled(tp[0]))
-            elif strategy is ElectionStrategy.PREFERRED:
-                result = election.preferred_replica_partition_leader_election(replicas, current.isr, live)
-            elif strategy is ElectionStrategy.CONTROLLED_SHUTDOWN:
-                result = election.controlled_shutdown_partition_leader_election(
-                    replicas, current.isr, live, self.context.shutting_down_broker_ids)
-            else:
-                result = election.reassign_partition_leader_election(replicas, current.isr, live)
-            if result.leader is None:
-                log.error("[Controller id=%d] Failed to elect leader for partition %s-%d under strategy %s: "
-                          "no live replica in the ISR %s", self.controller_id, *tp, strategy.value, list(current.isr))
-                failed[tp] = "no eligible leader"
-                continue
-            if result.unclean:
-                log.warning("[Controller id=%d] Unclean leader election: broker %d leads %s-%d from outside the "
-                            "ISR; data may be lost", self.controller_id, result.leader, *tp)
-            new = LeaderAndIsr(result.leader, current.leader_epoch + 1, result.isr, self.context.epoch,
-                               current.zk_version)
-            if not await self.write_leader_and_isr(tp, new):
-                failed[tp] = "state znode changed under us"
-                continue
-            live_replicas = [r for r in replicas if r in live]
-            self.batch.add_leader_and_isr(live_replicas, tp,
-                                          PartitionLeadership(self.context.partition_leadership[tp], replicas), False)
+            # A leader may have changed the ISR since we read it (its notification lags by
+            # seconds): the conditional write fails, we re-read and elect again (Kafka retries).
+            for _ in range(5):
+                why = await self._elect_leader(tp, strategy)
+                if why != "state znode changed under us":
+                    break
+            if why:
+                failed[tp] = why
         return failed
+
+    async def _elect_leader(self, tp: TopicPartition, strategy: ElectionStrategy) -> str | None:
+        """One election attempt; None on success, else why it failed."""
+        live = self.context.live_broker_ids
+        current = self.context.partition_leadership.get(tp)
+        if current is None:
+            return "no leader and ISR in ZooKeeper"
+        if current.controller_epoch > self.context.epoch:
+            return "a newer controller wrote its state"
+        replicas = self.context.replicas(tp)
+        if strategy is ElectionStrategy.OFFLINE:
+            result = election.offline_partition_leader_election(
+                replicas, current.isr, live, self.unclean_election_enabled(tp[0]))
+        elif strategy is ElectionStrategy.PREFERRED:
+            result = election.preferred_replica_partition_leader_election(replicas, current.isr, live)
+        elif strategy is ElectionStrategy.CONTROLLED_SHUTDOWN:
+            result = election.controlled_shutdown_partition_leader_election(
+                replicas, current.isr, live, self.context.shutting_down_broker_ids)
+        else:
+            result = election.reassign_partition_leader_election(replicas, current.isr, live)
+        if result.leader is None:
+            log.error("[Controller id=%d] Failed to elect leader for partition %s-%d under strategy %s: "
+                      "no live replica in the ISR %s", self.controller_id, *tp, strategy.value, list(current.isr))
+            return "no eligible leader"
+        if result.unclean:
+            log.warning("[Controller id=%d] Unclean leader election: broker %d leads %s-%d from outside the "
+                        "ISR; data may be lost", self.controller_id, result.leader, *tp)
+        new = LeaderAndIsr(result.leader, current.leader_epoch + 1, result.isr, self.context.epoch,
+                           current.zk_version)
+        if not await self.write_leader_and_isr(tp, new):
+            return "state znode changed under us"
+        live_replicas = [r for r in replicas if r in live]
+        self.batch.add_leader_and_isr(live_replicas, tp,
+                                      PartitionLeadership(self.context.partition_leadership[tp], replicas), False)
+        return None
 
     async def write_leader_and_isr(self, tp: TopicPartition, li: LeaderAndIsr) -> bool:
         """Conditional setData of the state znode (zkVersion), fenced by the controller epoch.

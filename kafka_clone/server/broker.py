@@ -124,8 +124,8 @@ class KafkaServer:
     async def _serve(self, kzk: KafkaZkClient, task_status: trio.TaskStatus["KafkaServer"]) -> None:
         cfg = self.config
         self.metadata_cache = MetadataCache(self.broker_id)
-        self.replica_manager = ReplicaManager(self.broker_id, self.log_manager, self.metadata_cache,
-                                              lambda: self.broker_epoch, cfg["replica.lag.time.max.ms"])
+        self.replica_manager = ReplicaManager(self.broker_id, cfg, self.log_manager, self.metadata_cache, kzk,
+                                              lambda: self.broker_epoch)
         self.producer_id_manager = ProducerIdManager(self.broker_id, kzk.zk)
         self.topic_admin = ZkAdminManager(self)
         self.dynamic_config_manager = DynamicConfigManager(kzk, cfg, self.log_manager)
@@ -134,8 +134,7 @@ class KafkaServer:
             await nursery.start(functools.partial(
                 self.log_manager.run, retention_check_interval_ms=cfg["log.retention.check.interval.ms"],
                 high_watermarks=self._high_watermarks))
-            await nursery.start(self.replica_manager.run_checkpointer,
-                                cfg["replica.high.watermark.checkpoint.interval.ms"])
+            await nursery.start(self.replica_manager.run)
             self.socket_server = SocketServer(cfg.listeners, KafkaRequestLoop(
                 load_handlers(), self._request_context, cfg["socket.request.max.bytes"],
                 cfg["connections.max.idle.ms"] / 1000))

@@ -195,6 +195,26 @@ class Partition:
             return True
         return False
 
+    # ---- ISR changes the leader decides (written to ZooKeeper by the ReplicaManager) ----
+
+    def isr_candidate(self, replica_id: int) -> bool:
+        """Kafka's isFollowerInSync for expansion: caught up to the high watermark and into the
+        current leader epoch (so it has every record this leader acknowledged)."""
+        replica = self.remote_replicas.get(replica_id)
+        return (replica is not None and replica_id not in self.isr and replica_id in self.assignment
+                and replica.log_end_offset >= self.high_watermark
+                and replica.log_end_offset >= self.leader_epoch_start_offset)
+
+    def out_of_sync_replicas(self, now_ms: int) -> tuple[int, ...]:
+        """ISR followers that are behind the leader's log end and have not caught up within
+        `replica.lag.time.max.ms` (covers both stuck and slow followers; Kafka 2.5+)."""
+        if self.log is None or not self.is_leader:
+            return ()
+        leo = self.log.log_end_offset
+        return tuple(r.broker_id for r in self.remote_replicas.values()
+                     if r.broker_id in self.isr and r.log_end_offset != leo
+                     and now_ms - r.last_caught_up_time_ms > self.replica_lag_time_max_ms)
+
     def follower_update_high_watermark(self, leader_high_watermark: int) -> None:
         if self.log is not None:
             self.high_watermark = min(leader_high_watermark, self.log.log_end_offset)

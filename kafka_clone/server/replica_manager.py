@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from typing import Awaitable, Callable
 
 import attrs
 import trio
@@ -36,6 +36,11 @@ from kafka_clone.server.metadata_cache import MetadataCache
 from kafka_clone.server.partition import Partition
 from kafka_clone.server.producer_state import ProducerStateManager
 from kafka_clone.server.purgatory import DelayedOperationPurgatory
+from kafka_clone.server.config import KafkaConfig
+from kafka_clone.server.replica_fetcher import ReplicaFetcherManager
+from zk.client import BadVersionError
+from zk.kafka_zk_client import KafkaZkClient
+from zk.znodes import IsrChangeNotificationSequenceZNode, LeaderAndIsr, TopicPartitionStateZNode
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +51,22 @@ def wall_clock_ms() -> int:
     return int(time.time() * 1000)
 
 
+#: Kafka 2.8's hard-coded IsrChangeNotificationConfig: check every 2.5 s, propagate once no ISR
+#: change happened for 5 s or the last propagation is 60 s old.
+ISR_CHANGE_CHECK_INTERVAL_S = 2.5
+ISR_CHANGE_LINGER_S = 5.0
+ISR_CHANGE_MAX_DELAY_S = 60.0
+
+
 @attrs.define(eq=False)
 class ReplicaManager:
     broker_id: int
+    config: KafkaConfig
     log_manager: LogManager
     metadata_cache: MetadataCache
+    zk_client: KafkaZkClient
     #: The broker's current epoch (czxid of its registration); LeaderAndIsr for an older one is stale.
     broker_epoch: Callable[[], int]
-    replica_lag_time_max_ms: int = 30000
     clock_ms: Callable[[], int] = wall_clock_ms
     partitions: dict[TopicPartition, Partition] = attrs.Factory(dict)
     controller_epoch: int = 0
@@ -64,6 +77,33 @@ class ReplicaManager:
     on_become_leader: list[Callable[[Partition], None]] = attrs.Factory(list)
     on_become_follower: list[Callable[[Partition], None]] = attrs.Factory(list)
     _high_watermark_checkpoint: dict[TopicPartition, int] | None = None
+    fetcher_manager: ReplicaFetcherManager | None = None
+    #: leader id → (host, port) of its inter-broker listener, from LeaderAndIsr's live leaders
+    leader_endpoints: dict[int, tuple[str, int]] = attrs.Factory(dict)
+    #: partitions whose ISR this leader changed, not yet announced in /isr_change_notification
+    isr_change_set: set[TopicPartition] = attrs.Factory(set)
+    _last_isr_change_s: float = 0.0
+    _last_isr_propagation_s: float = 0.0
+    _isr_updates_in_flight: set[TopicPartition] = attrs.Factory(set)
+
+    @property
+    def replica_lag_time_max_ms(self) -> int:
+        return self.config["replica.lag.time.max.ms"]
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """The replica manager's tasks: fetchers, ISR expiry and propagation, HW checkpoints."""
+        async with trio.open_nursery() as nursery:
+            self.fetcher_manager = ReplicaFetcherManager(self, nursery)
+            nursery.start_soon(self._periodically, self.replica_lag_time_max_ms / 2000, self._maybe_shrink_isr)
+            nursery.start_soon(self._periodically, ISR_CHANGE_CHECK_INTERVAL_S, self._maybe_propagate_isr_changes)
+            await nursery.start(self.run_checkpointer, self.config["replica.high.watermark.checkpoint.interval.ms"])
+            task_status.started()
+
+    @staticmethod
+    async def _periodically(interval_s: float, fn: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await trio.sleep(interval_s)
+            await fn()
 
     # ---- controller requests ----
 
@@ -83,6 +123,8 @@ class ReplicaManager:
             log.warning("Ignoring LeaderAndIsr from controller %d: %s", request.controller_id, exc)
             return LeaderAndIsrResponse(error_code=exc.code)
         now = self.clock_ms()
+        for leader in request.live_leaders:
+            self.leader_endpoints[leader.broker_id] = (leader.host_name, leader.port)
         errors: dict[TopicPartition, int] = {}
         for topic, topic_id, state in _leader_and_isr_states(request):
             tp = (topic, state.partition_index)
@@ -118,6 +160,8 @@ class ReplicaManager:
             partition.producer_state = ProducerStateManager(f"{tp[0]}-{tp[1]}")
             partition.producer_state.load(plog)
         if state.leader == self.broker_id:
+            if self.fetcher_manager is not None:
+                self.fetcher_manager.remove_partition(tp)
             hw = self._checkpointed_high_watermark(tp)
             if partition.make_leader(state, plog, now, hw):
                 log.info("[ReplicaManager broker=%d] %s-%d: leader at epoch %d, log end %d, high watermark %d",
@@ -126,10 +170,25 @@ class ReplicaManager:
                 callback(partition)
         else:
             partition.make_follower(state, plog)
+            self._start_fetching(partition)
             for callback in self.on_become_follower:
                 callback(partition)
         self.fetch_purgatory.check_and_complete(("fetch", *tp))
         return 0
+
+    def _start_fetching(self, partition: Partition) -> None:
+        """Follow the partition's leader, if it is alive (a leader of -1 means no one to follow)."""
+        tp = (partition.topic, partition.partition)
+        if self.fetcher_manager is None:
+            return
+        endpoint = self.leader_endpoints.get(partition.leader_id)
+        if partition.leader_id < 0 or endpoint is None:
+            self.fetcher_manager.remove_partition(tp)
+            return
+        self.fetcher_manager.add_partition(partition, *endpoint)
+
+    def on_follower_append(self, partition: Partition) -> None:
+        """A follower appended fetched data (hook for components that follow the log)."""
 
     def _checkpointed_high_watermark(self, tp: TopicPartition) -> int | None:
         if self._high_watermark_checkpoint is None:
@@ -148,6 +207,8 @@ class ReplicaManager:
         return StopReplicaResponse(error_code=0, partition_errors=tuple(results))
 
     def stop_replica(self, tp: TopicPartition, *, delete: bool) -> None:
+        if self.fetcher_manager is not None:
+            self.fetcher_manager.remove_partition(tp)
         partition = self.partitions.pop(tp, None) if delete else self.partitions.get(tp)
         if partition is not None and not delete:
             partition.leader_id = -1
@@ -207,9 +268,69 @@ class ReplicaManager:
         self.fetch_purgatory.check_and_complete(("fetch", p.topic, p.partition))
         self.produce_purgatory.check_and_complete(("produce", p.topic, p.partition))
 
-    def record_follower_fetch(self, p: Partition, replica_id: int, fetch_offset: int) -> None:
+    async def record_follower_fetch(self, p: Partition, replica_id: int, fetch_offset: int) -> None:
+        """A follower fetched from `fetch_offset`: its log end.  May move the high watermark and,
+        once it has caught up, bring it back into the ISR (Kafka's maybeExpandIsr)."""
         if p.update_follower_fetch_state(replica_id, fetch_offset, self.clock_ms()):
             self._after_append(p)
+        if p.isr_candidate(replica_id):
+            await self._update_isr(p, tuple(p.isr) + (replica_id,), f"follower {replica_id} caught up")
+
+    async def _maybe_shrink_isr(self) -> None:
+        now = self.clock_ms()
+        for p in list(self.partitions.values()):
+            lagging = p.out_of_sync_replicas(now)
+            if lagging:
+                await self._update_isr(p, tuple(r for r in p.isr if r not in lagging),
+                                       f"followers {list(lagging)} out of sync for {self.replica_lag_time_max_ms} ms")
+
+    async def _update_isr(self, p: Partition, new_isr: tuple[int, ...], why: str) -> None:
+        """The leader writes the partition state znode itself, conditionally on its zkVersion
+        (the IBP < 2.7-IV2 path: students see ZooKeeper do it), then records the change for
+        `/isr_change_notification` so the controller tells every broker."""
+        tp = (p.topic, p.partition)
+        if tp in self._isr_updates_in_flight or not p.is_leader:
+            return
+        self._isr_updates_in_flight.add(tp)
+        try:
+            new = LeaderAndIsr(self.broker_id, p.leader_epoch, new_isr, p.controller_epoch, p.zk_version)
+            path = TopicPartitionStateZNode.path(*tp)
+            epoch = p.leader_epoch
+            try:
+                stat = await self.zk_client.zk.set(path, TopicPartitionStateZNode.encode(new), version=p.zk_version)
+                version = stat.version
+            except BadVersionError:
+                # Kafka's checkLeaderAndIsrZkData: our own earlier write whose answer we missed
+                # counts as success; anything else means the controller changed it: wait for it.
+                data, stat = await self.zk_client.zk.get(path)
+                current = TopicPartitionStateZNode.decode(data, zk_version=stat.version)
+                if (current.leader, current.leader_epoch, tuple(current.isr)) != (new.leader, new.leader_epoch, new_isr):
+                    log.info("[Partition %s-%d broker=%d] Cached zkVersion %d not equal to that in ZooKeeper, "
+                             "skip updating ISR", *tp, self.broker_id, p.zk_version)
+                    return
+                version = stat.version
+            if p.leader_epoch != epoch or not p.is_leader:
+                return  # a LeaderAndIsr arrived while we wrote; its state wins
+            log.info("[Partition %s-%d broker=%d] ISR updated from %s to %s (%s)", *tp, self.broker_id,
+                     list(p.isr), list(new_isr), why)
+            p.isr, p.zk_version = new_isr, version
+            self.isr_change_set.add(tp)
+            self._last_isr_change_s = trio.current_time()
+            if p.maybe_increment_high_watermark(self.clock_ms(), self.replica_lag_time_max_ms):
+                self._after_append(p)
+            else:
+                self.produce_purgatory.check_and_complete(("produce", *tp))
+        finally:
+            self._isr_updates_in_flight.discard(tp)
+
+    async def _maybe_propagate_isr_changes(self) -> None:
+        now = trio.current_time()
+        if self.isr_change_set and (now - self._last_isr_change_s > ISR_CHANGE_LINGER_S
+                                    or now - self._last_isr_propagation_s > ISR_CHANGE_MAX_DELAY_S):
+            changed, self.isr_change_set = self.isr_change_set, set()
+            await self.zk_client.zk.create(IsrChangeNotificationSequenceZNode.path(),
+                                           IsrChangeNotificationSequenceZNode.encode(changed), sequence=True)
+            self._last_isr_propagation_s = now
 
     # ---- high-watermark checkpoints ----
 

@@ -52,6 +52,12 @@ async def handle_fetch(ctx: RequestContext):
     wanted = [(t.topic, p) for t in body.topics for p in t.partitions]
     deadline = trio.current_time() + max(body.max_wait_ms, 0) / 1000
     keys = [("fetch", topic, p.partition) for topic, p in wanted]
+    if body.replica_id >= 0:
+        # A follower's fetch offset is its log end: record it first (HW, ISR expansion).
+        for topic, fp in wanted:
+            partition = rm.partitions.get((topic, fp.partition))
+            if partition is not None and partition.is_leader:
+                await rm.record_follower_fetch(partition, body.replica_id, fp.fetch_offset)
     while True:
         responses, total, failed = _read_all(ctx, wanted, version)
         if total >= body.min_bytes or failed or body.max_wait_ms <= 0 or not wanted:
@@ -77,8 +83,6 @@ def _read_all(ctx: RequestContext, wanted, version: int):
     for topic, fp in wanted:
         try:
             partition = rm.get_partition(topic, fp.partition)
-            if from_follower:
-                rm.record_follower_fetch(partition, body.replica_id, fp.fetch_offset)
             result = partition.read_records(fp.fetch_offset, min(fp.partition_max_bytes, limit),
                                             current_leader_epoch=fp.current_leader_epoch,
                                             from_follower=from_follower, min_one_message=min_one_message)
