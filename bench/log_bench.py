@@ -3,8 +3,8 @@
     .venv/bin/python bench/log_bench.py [--mib 256] [--rounds 3] [--dir DIR] [--profile]
 
 Appends 100-byte records in 16 KiB and 1 MiB batches through ``Log.append_as_leader`` and, in the
-same run, writes the same bytes with a plain ``os.write`` loop (the ceiling: what the page cache
-takes from one Python thread). Then reads the whole log back through ``Log.read`` +
+same run, writes the same bytes with a plain buffered ``file.write`` loop and an ``os.write``
+loop (the ceiling: what the page cache takes from one Python thread). Then reads the whole log back through ``Log.read`` +
 ``os.sendfile`` to /dev/null, and re-opens it as after a crash (every batch CRC-checked, indexes
 rebuilt). No fsync anywhere, as Kafka's default ``flush.messages``/``flush.ms`` leave flushing to
 the OS. Prints one line per figure; the numbers are noisy on a shared machine, the ratios less so.
@@ -45,12 +45,24 @@ def make_batch(batch_bytes: int) -> bytes:
 
 
 def bench_plain_write(path: str, data: bytes, count: int) -> float:
+    """The ceiling: ``os.write`` of the same bytes, one call per batch."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     start = time.perf_counter()
     for _ in range(count):
         os.write(fd, data)
     elapsed = time.perf_counter() - start
     os.close(fd)
+    os.unlink(path)
+    return elapsed
+
+
+def bench_file_write(path: str, data: bytes, count: int) -> float:
+    """The issue's baseline: a buffered Python ``file.write`` loop of the same bytes."""
+    start = time.perf_counter()
+    with open(path, "wb") as f:
+        for _ in range(count):
+            f.write(data)
+    elapsed = time.perf_counter() - start
     os.unlink(path)
     return elapsed
 
@@ -126,9 +138,10 @@ def run_case(root: str, label: str, batch_bytes: int, total_mib: int, rounds: in
     nbytes = count * len(data)
     # Alternate the plain loop and the log, best of ``rounds`` each: page-cache writeback from
     # one run otherwise lands on whichever runs next and swamps the difference being measured.
-    plain_times, log_times = [], []
+    plain_times, file_times, log_times = [], [], []
     for i in range(rounds):
         plain_times.append(bench_plain_write(os.path.join(root, "plain.bin"), data, count))
+        file_times.append(bench_file_write(os.path.join(root, "file.bin"), data, count))
         log_dir = os.path.join(root, f"bench-{label}-{i}")
         profiler = cProfile.Profile() if profile and i == 0 else None
         if profiler:
@@ -141,10 +154,11 @@ def run_case(root: str, label: str, batch_bytes: int, total_mib: int, rounds: in
         if i + 1 < rounds:
             log.close()
             shutil.rmtree(log_dir)
-    plain, elapsed = min(plain_times), min(log_times)
+    plain, file_write, elapsed = min(plain_times), min(file_times), min(log_times)
     print(f"append {label:>6} batches ({len(data)} B, {n_records} records), best of {rounds}: "
           f"{mb_s(nbytes, elapsed):8.1f} MB/s {count * n_records / elapsed:12,.0f} records/s | "
-          f"plain os.write {mb_s(nbytes, plain):8.1f} MB/s | ratio {plain / elapsed:.2f}")
+          f"file.write {mb_s(nbytes, file_write):8.1f} MB/s, ratio {file_write / elapsed:.2f} | "
+          f"os.write {mb_s(nbytes, plain):8.1f} MB/s, ratio {plain / elapsed:.2f}")
     sink = os.open(os.devnull, os.O_WRONLY)
     read_time, read_bytes = bench_read(log, 1024 * 1024, sink)
     os.close(sink)
