@@ -24,11 +24,12 @@ from kafka_clone.controller.channel_manager import (
 )
 from kafka_clone.controller.context import ControllerContext, TopicPartition, topic_uuid
 from kafka_clone.controller.events import (
-    BrokerChange, BrokerModifications, ControllerEvent, IsrChangeNotification, PartitionModifications,
+    BrokerChange, BrokerModifications, ControlledShutdown, ControllerEvent, IsrChangeNotification, PartitionModifications,
     TopicChange, TopicDeletion,
     TopicDeletionStopReplicaResponseReceived,
 )
-from kafka_clone.controller.partition_state_machine import PartitionState, PartitionStateMachine
+from kafka_clone.controller.partition_state_machine import ElectionStrategy, PartitionState, PartitionStateMachine
+from kafka_clone.protocol.errors import BrokerNotAvailable, StaleBrokerEpoch
 from kafka_clone.controller.topic_deletion import TopicDeletionManager
 from kafka_clone.server.config import KafkaConfig
 from zk.client import DeleteOp, ZNodeChangeHandler, ZNodeChildChangeHandler
@@ -148,6 +149,10 @@ class ActiveController:
                 await self.deletion.enqueue_topics_for_deletion()
             case IsrChangeNotification():
                 await self._process_isr_change_notifications()
+            case ControlledShutdown(broker_id=b, broker_epoch=epoch, reply=reply):
+                outcome = await self._process_controlled_shutdown(b, epoch)
+                self.send_batch()
+                reply.send_nowait(outcome)
             case TopicDeletionStopReplicaResponseReceived(broker_id=b, error_code=e, partition_errors=pe):
                 await self.deletion.on_stop_replica_response(b, e, pe)
         self.send_batch()
@@ -226,17 +231,11 @@ class ActiveController:
         await self._trigger_online_partitions()
         for tp in self.context.all_partitions():
             li = self.context.partition_leadership.get(tp)
-            if li is None or tp[0] in self.context.topics_to_be_deleted or not dead & set(li.isr):
+            if li is None or tp[0] in self.context.topics_to_be_deleted:
                 continue
-            remaining = tuple(r for r in li.isr if r not in dead)
-            leader = li.leader if li.leader not in dead else -1
-            isr = remaining or li.isr  # the last ISR member stays: it holds the committed data
-            if (leader, isr) == (li.leader, li.isr):
-                continue
-            new = LeaderAndIsr(leader, li.leader_epoch + 1, isr, self.context.epoch, li.zk_version)
-            if await self.psm.write_leader_and_isr(tp, new):
-                live_replicas = [r for r in self.context.replicas(tp) if r in self.context.live_broker_ids]
-                self.batch.add_leader_and_isr(live_replicas, tp, self._leadership(tp), False)
+            for replica in sorted(dead & set(li.isr)):
+                # The last ISR member stays in the ISR: it holds the committed data.
+                await self._remove_replica_from_isr(tp, replica)
         # Brokers must learn of the deaths even if no leader changed.
         self.batch.add_update_metadata(self.context.live_broker_ids, {})
         await self.deletion.resume_deletions()
@@ -251,6 +250,48 @@ class ActiveController:
             self.context.live_brokers[broker_id] = (info, got[1].czxid)
             self.batch.add_update_metadata(self.context.live_broker_ids, {})
             self.send_batch()
+
+    # ---- controlled shutdown (Kafka's doControlledShutdown) ----
+
+    async def _process_controlled_shutdown(self, broker_id: int, broker_epoch: int) -> tuple[int, list[TopicPartition]]:
+        """Move leadership off a broker that is about to stop, and take it out of the ISRs it
+        follows, so that clients never see an offline partition.  Only partitions with more than
+        one replica can move; the answer lists the partitions it still leads."""
+        if broker_id not in self.context.live_brokers:
+            return BrokerNotAvailable.code, []
+        cached = self.context.broker_epoch(broker_id)
+        if broker_epoch != -1 and cached is not None and broker_epoch < cached:
+            return StaleBrokerEpoch.code, []
+        self.context.shutting_down_broker_ids.add(broker_id)
+        log.info("[Controller id=%d] Shutting down broker %d; brokers shutting down: %s", self.broker_id, broker_id,
+                 sorted(self.context.shutting_down_broker_ids))
+        mine = [tp for tp in self.context.partitions_on_broker(broker_id)
+                if len(self.context.replicas(tp)) > 1 and tp[0] not in self.context.topics_to_be_deleted
+                and tp in self.context.partition_leadership]
+        led = [tp for tp in mine if self.context.partition_leadership[tp].leader == broker_id]
+        await self.psm.handle_state_changes(led, PartitionState.ONLINE, ElectionStrategy.CONTROLLED_SHUTDOWN)
+        for tp in mine:
+            li = self.context.partition_leadership[tp]
+            if li.leader != broker_id and broker_id in li.isr:
+                await self._remove_replica_from_isr(tp, broker_id)
+                self.batch.add_stop_replica([broker_id], tp, delete=False)
+        remaining = [tp for tp in mine if self.context.partition_leadership[tp].leader == broker_id]
+        return 0, remaining
+
+    async def _remove_replica_from_isr(self, tp: TopicPartition, replica: int) -> None:
+        """Kafka's OfflineReplica transition for one partition: a new ISR without the replica
+        (kept if it is the last member), leader -1 if it led, leader_epoch + 1."""
+        for _ in range(5):
+            li = self.context.partition_leadership[tp]
+            if replica not in li.isr:
+                return
+            isr = tuple(r for r in li.isr if r != replica) or li.isr
+            leader = li.leader if li.leader != replica else -1
+            new = LeaderAndIsr(leader, li.leader_epoch + 1, isr, self.context.epoch, li.zk_version)
+            if await self.psm.write_leader_and_isr(tp, new):
+                live_replicas = [r for r in self.context.replicas(tp) if r in self.context.live_broker_ids]
+                self.batch.add_leader_and_isr(live_replicas, tp, self._leadership(tp), False)
+                return
 
     # ---- ISR changes made by leaders ----
 

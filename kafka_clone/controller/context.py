@@ -43,7 +43,9 @@ class ControllerContext:
 
     @property
     def live_broker_ids(self) -> frozenset[int]:
-        return frozenset(self.live_brokers)
+        """Brokers that may lead or join an ISR: registered and not shutting down (Kafka's
+        `liveBrokerIds`); requests still go to shutting-down brokers (`live_brokers`)."""
+        return frozenset(self.live_brokers) - frozenset(self.shutting_down_broker_ids)
 
     def live_or_shutting_down_broker_ids(self) -> frozenset[int]:
         return frozenset(self.live_brokers) | frozenset(self.shutting_down_broker_ids)

@@ -99,3 +99,16 @@ class IsrChangeNotification(ControllerEvent):
     """`/isr_change_notification` children changed: leaders changed ISRs (IBP < 2.7-IV2)."""
 
     needs_active_controller = True
+
+
+@attrs.frozen
+class ControlledShutdown(ControllerEvent):
+    """A broker asks to be shut down cleanly: move its leaderships away first.
+
+    `reply` receives (error_code, remaining partitions it still leads).
+    """
+
+    broker_id: int
+    broker_epoch: int
+    reply: object = attrs.field(eq=False)
+    needs_active_controller = True

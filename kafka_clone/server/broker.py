@@ -42,6 +42,9 @@ from kafka_clone.server.metadata_cache import MetadataCache
 from kafka_clone.server.network import KafkaRequestLoop, SocketServer
 from kafka_clone.server.producer_id_manager import ProducerIdManager
 from kafka_clone.server.replica_manager import ReplicaManager
+from kafka_clone.client.connection import BrokerConnection
+from kafka_clone.protocol import ApiKey, KafkaError
+from kafka_clone.protocol.messages.controller import ControlledShutdownRequest
 from zk.admin_zk_client import AdminZkClient
 from zk.client import ZkClient
 from zk.kafka_zk_client import KafkaZkClient
@@ -156,6 +159,46 @@ class KafkaServer:
     def _high_watermarks(self) -> dict[tuple[str, int], int]:
         return {tp: p.high_watermark for tp, p in self.replica_manager.partitions.items() if p.log is not None}
 
+    # ---- controlled shutdown ----
+
+    async def controlled_shutdown(self) -> bool:
+        """Ask the controller to move our leaderships away before we stop (Kafka's
+        `KafkaServer.controlledShutdown`): up to `controlled.shutdown.max.retries` attempts,
+        `controlled.shutdown.retry.backoff.ms` apart, until no partition is left on us.
+        Runs while the broker still serves, so followers can take over with all the data."""
+        cfg = self.config
+        if not cfg["controlled.shutdown.enable"] or self.controller is None:
+            return False
+        listener = cfg["inter.broker.listener.name"] or cfg["security.inter.broker.protocol"]
+        for attempt in range(1, cfg["controlled.shutdown.max.retries"] + 1):
+            controller_id = self.metadata_cache.controller_id
+            if controller_id < 0:
+                controller_id = self.controller.active_controller_id
+            endpoint = self.metadata_cache.get_alive_endpoint(controller_id, listener)
+            remaining = None
+            if endpoint is not None:
+                try:
+                    async with await BrokerConnection.connect(
+                            *endpoint, node_id=controller_id, client_id=f"broker-{self.broker_id}-controlled-shutdown",
+                            request_timeout_ms=cfg["controller.socket.timeout.ms"]) as conn:
+                        response = await conn.send(ApiKey.CONTROLLED_SHUTDOWN, None, ControlledShutdownRequest(
+                            broker_id=self.broker_id, broker_epoch=self.broker_epoch))
+                    if response.error_code == 0:
+                        remaining = [(p.topic_name, p.partition_index) for p in response.remaining_partitions]
+                    else:
+                        log.info("Controlled shutdown attempt %d answered with error %d", attempt, response.error_code)
+                except KafkaError as exc:
+                    log.info("Controlled shutdown attempt %d failed: %s", attempt, exc)
+            if remaining == []:
+                log.info("[KafkaServer id=%d] Controlled shutdown succeeded", self.broker_id)
+                return True
+            if remaining:
+                log.info("Remaining partitions to move: %s", remaining)
+            await trio.sleep(cfg["controlled.shutdown.retry.backoff.ms"] / 1000)
+        log.warning("[KafkaServer id=%d] Proceeding to do an unclean shutdown as all the controlled shutdown "
+                    "attempts failed", self.broker_id)
+        return False
+
     # ---- metadata propagation (Kafka's DelayedCreatePartitions waits on this) ----
 
     def metadata_updated(self) -> None:
@@ -214,6 +257,12 @@ def _default_host() -> str:
     return socket.getfqdn()
 
 
+async def _cancel_on_next_signal(signals, scope: trio.CancelScope) -> None:
+    async for _ in signals:
+        scope.cancel()
+        return
+
+
 async def run_broker(config: KafkaConfig) -> None:
     """Run one broker until SIGTERM/SIGINT (used by `kclone broker start`)."""
     server = KafkaServer(config)
@@ -223,6 +272,13 @@ async def run_broker(config: KafkaConfig) -> None:
             async def stop_on_signal() -> None:
                 async for signum in signals:
                     log.info("Received %s: shutting down", signal.Signals(signum).name)
+                    if server.startup_complete.is_set():
+                        # A second signal while this runs stops at once.
+                        with trio.move_on_after(60):
+                            async with trio.open_nursery() as inner:
+                                inner.start_soon(_cancel_on_next_signal, signals, inner.cancel_scope)
+                                await server.controlled_shutdown()
+                                inner.cancel_scope.cancel()
                     nursery.cancel_scope.cancel()
                     return
 

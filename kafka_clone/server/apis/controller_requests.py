@@ -1,4 +1,5 @@
-"""LeaderAndIsr (4), StopReplica (5), UpdateMetadata (6): the controller's orders to a broker.
+"""LeaderAndIsr (4), StopReplica (5), UpdateMetadata (6): the controller's orders to a broker;
+ControlledShutdown (7): a broker's request to the controller.
 
 Every one carries the controller epoch and (KIP-380) the broker epoch it was meant for; older
 ones are refused (STALE_CONTROLLER_EPOCH / STALE_BROKER_EPOCH) so a deposed controller or an
@@ -9,8 +10,12 @@ from __future__ import annotations
 
 import logging
 
+import trio
+
+from kafka_clone.controller.events import ControlledShutdown
 from kafka_clone.protocol import ApiKey
-from kafka_clone.protocol.errors import StaleBrokerEpoch, StaleControllerEpoch
+from kafka_clone.protocol.errors import NotController, RequestTimedOut, StaleBrokerEpoch, StaleControllerEpoch
+from kafka_clone.protocol.messages.controller import ControlledShutdownResponse, RemainingPartition
 from kafka_clone.protocol.messages.update_metadata import UpdateMetadataResponse
 from kafka_clone.server.apis import RequestContext, handles
 
@@ -42,3 +47,18 @@ async def handle_update_metadata(ctx: RequestContext):
     broker.metadata_cache.update_metadata(body)
     broker.metadata_updated()
     return UpdateMetadataResponse(error_code=0)
+
+
+@handles(ApiKey.CONTROLLED_SHUTDOWN)
+async def handle_controlled_shutdown(ctx: RequestContext):
+    """Only the active controller answers; it moves the broker's leaderships first."""
+    controller = ctx.broker.controller
+    if controller is None or not controller.is_active:
+        return ControlledShutdownResponse(error_code=NotController.code)
+    send, receive = trio.open_memory_channel(1)
+    controller.put(ControlledShutdown(ctx.body.broker_id, ctx.body.broker_epoch, send))
+    with trio.move_on_after(ctx.broker.config["request.timeout.ms"] / 1000):
+        code, remaining = await receive.receive()
+        return ControlledShutdownResponse(error_code=code, remaining_partitions=tuple(
+            RemainingPartition(topic_name=t, partition_index=p) for t, p in remaining))
+    return ControlledShutdownResponse(error_code=RequestTimedOut.code)
