@@ -140,3 +140,21 @@ async def test_background_task_applies_retention_and_compaction(dirs, clock, aut
         assert len(read_all(compacted)) < 10
         nursery.cancel_scope.cancel()
     manager.shutdown()
+
+
+def test_flush_messages_and_flush_ms(dirs, clock):
+    manager = LogManager.open(dirs[:1], LogConfig(), clock=clock, topic_configs={
+        "count": LogConfig(flush_messages=3), "timed": LogConfig(flush_ms=1000)})
+    by_count, timed, lazy = (manager.get_or_create_log(t, 0) for t in ("count", "timed", "lazy"))
+    for log in (by_count, timed, lazy):
+        log.append_as_leader(batch(2), 0)
+    assert [log.recovery_point for log in (by_count, timed, lazy)] == [0, 0, 0]
+    by_count.append_as_leader(batch(1), 0)
+    assert by_count.recovery_point == 3  # flush.messages reached: fsynced
+    clock.advance(1000)
+    manager.flush_dirty_logs()
+    assert (timed.recovery_point, lazy.recovery_point) == (2, 0)  # default: left to the OS
+    lazy.roll()
+    manager.flush_dirty_logs()
+    assert lazy.recovery_point == 2  # but a rolled segment is flushed (Kafka's flush on roll)
+    manager.shutdown()
