@@ -25,8 +25,7 @@ from kafka_clone.controller.channel_manager import (
 from kafka_clone.controller.context import ControllerContext, TopicPartition, topic_uuid
 from kafka_clone.controller.events import (
     BrokerChange, BrokerModifications, ControlledShutdown, ControllerEvent, IsrChangeNotification, PartitionModifications,
-    TopicChange, TopicDeletion,
-    TopicDeletionStopReplicaResponseReceived,
+    TopicChange, TopicDeletion, TopicDeletionStopReplicaResponseReceived, TopicUncleanLeaderElectionEnable,
 )
 from kafka_clone.controller.partition_state_machine import ElectionStrategy, PartitionState, PartitionStateMachine
 from kafka_clone.protocol.errors import BrokerNotAvailable, StaleBrokerEpoch
@@ -35,7 +34,7 @@ from kafka_clone.server.config import KafkaConfig
 from zk.client import DeleteOp, ZNodeChangeHandler, ZNodeChildChangeHandler
 from zk.kafka_zk_client import KafkaZkClient
 from zk.znodes import (
-    BrokerIdsZNode, BrokerIdZNode, DeleteTopicsZNode, IsrChangeNotificationSequenceZNode,
+    BrokerIdsZNode, BrokerIdZNode, ConfigEntityZNode, DeleteTopicsZNode, IsrChangeNotificationSequenceZNode,
     IsrChangeNotificationZNode, LeaderAndIsr, TopicPartitionStateZNode, TopicsZNode, TopicZNode,
 )
 
@@ -65,8 +64,15 @@ class ActiveController:
         self.deletion = TopicDeletionManager(self.broker_id, self.context, self.zk_client, self.psm,
                                              self.config["delete.topic.enable"])
 
-    def _unclean_election_enabled(self, topic: str) -> bool:
-        return bool(self.config["unclean.leader.election.enable"])
+    async def _unclean_election_enabled(self, topic: str) -> bool:
+        """The topic's `unclean.leader.election.enable`, else the broker's (read from ZooKeeper at
+        election time, as Kafka's controller does, so a fresh override counts)."""
+        got = await self.zk_client.zk.get_or_none(ConfigEntityZNode.path("topics", topic))
+        overrides = ConfigEntityZNode.decode(got[0]) if got is not None and got[0] else {}
+        value = overrides.get("unclean.leader.election.enable")
+        if value is None:
+            return bool(self.config["unclean.leader.election.enable"])
+        return value.strip().lower() == "true"
 
     # ---- failover (onControllerFailover) ----
 
@@ -149,6 +155,10 @@ class ActiveController:
                 await self.deletion.enqueue_topics_for_deletion()
             case IsrChangeNotification():
                 await self._process_isr_change_notifications()
+            case TopicUncleanLeaderElectionEnable(topic=topic):
+                offline = [tp for tp in self.psm.partitions_in(PartitionState.OFFLINE) if tp[0] == topic]
+                if offline:
+                    await self.psm.handle_state_changes(offline, PartitionState.ONLINE)
             case ControlledShutdown(broker_id=b, broker_epoch=epoch, reply=reply):
                 outcome = await self._process_controlled_shutdown(b, epoch)
                 self.send_batch()

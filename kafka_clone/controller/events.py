@@ -112,3 +112,11 @@ class ControlledShutdown(ControllerEvent):
     broker_epoch: int
     reply: object = attrs.field(eq=False)
     needs_active_controller = True
+
+
+@attrs.frozen
+class TopicUncleanLeaderElectionEnable(ControllerEvent):
+    """A topic's `unclean.leader.election.enable` became true: elect its offline partitions."""
+
+    topic: str
+    needs_active_controller = True

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from typing import Callable, Iterable
+from typing import Awaitable, Callable, Iterable
 
 import attrs
 
@@ -63,8 +63,9 @@ class PartitionStateMachine:
     context: ControllerContext
     zk_client: KafkaZkClient
     batch: ControllerBrokerRequestBatch
-    #: topic → is unclean leader election enabled for it (topic config, else broker default)
-    unclean_election_enabled: Callable[[str], bool] = lambda topic: False
+    #: topic → is unclean leader election enabled for it (topic config, else broker default);
+    #: asked only when a clean election fails, since it reads ZooKeeper
+    unclean_election_enabled: Callable[[str], Awaitable[bool]] | None = None
     states: dict[TopicPartition, PartitionState] = attrs.Factory(dict)
 
     def state(self, tp: TopicPartition) -> PartitionState:
@@ -194,8 +195,10 @@ class PartitionStateMachine:
             return "a newer controller wrote its state"
         replicas = self.context.replicas(tp)
         if strategy is ElectionStrategy.OFFLINE:
-            result = election.offline_partition_leader_election(
-                replicas, current.isr, live, self.unclean_election_enabled(tp[0]))
+            result = election.offline_partition_leader_election(replicas, current.isr, live, False)
+            if result.leader is None and self.unclean_election_enabled is not None \
+                    and await self.unclean_election_enabled(tp[0]):
+                result = election.offline_partition_leader_election(replicas, current.isr, live, True)
         elif strategy is ElectionStrategy.PREFERRED:
             result = election.preferred_replica_partition_leader_election(replicas, current.isr, live)
         elif strategy is ElectionStrategy.CONTROLLED_SHUTDOWN:

@@ -31,6 +31,7 @@ import attrs
 import trio
 
 from kafka_clone.controller.controller import KafkaController
+from kafka_clone.controller.events import TopicUncleanLeaderElectionEnable
 from kafka_clone.log.log_manager import LogManager
 from kafka_clone.server import broker_metadata
 from kafka_clone.server import topic_configs as topic_configs_module
@@ -144,6 +145,7 @@ class KafkaServer:
             self.bound_ports = await nursery.start(self.socket_server.run)
             self.broker_epoch = await self._register_broker()
             self.controller = KafkaController(self.broker_id, cfg, kzk, self._register_broker)
+            self.dynamic_config_manager.add_topic_config_listener(self._on_topic_config_change)
             await nursery.start(self.controller.run)
             self.startup_complete.set()
             log.info("[KafkaServer id=%d] started", self.broker_id)
@@ -158,6 +160,13 @@ class KafkaServer:
 
     def _high_watermarks(self) -> dict[tuple[str, int], int]:
         return {tp: p.high_watermark for tp, p in self.replica_manager.partitions.items() if p.log is not None}
+
+    def _on_topic_config_change(self, topic: str, overrides: dict[str, str]) -> None:
+        # Kafka 2.8: enabling unclean election on a topic makes the controller retry its
+        # offline partitions at once (TopicUncleanLeaderElectionEnable).
+        if overrides.get("unclean.leader.election.enable", "").strip().lower() == "true" \
+                and self.controller is not None and self.controller.is_active:
+            self.controller.put(TopicUncleanLeaderElectionEnable(topic))
 
     # ---- controlled shutdown ----
 
