@@ -282,7 +282,8 @@ class LogManager:
                 await run_sync(self.checkpoint_log_start_offsets)
             else:
                 await run_sync(self.clean_logs)
-            due[name] += periods[name] / 1000
+            # Fixed rate, but a pass that overran its period is not replayed in a burst.
+            due[name] = max(due[name] + periods[name] / 1000, trio.current_time())
 
     # -- shutdown ------------------------------------------------------------------------------
 
