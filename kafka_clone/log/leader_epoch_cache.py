@@ -39,7 +39,10 @@ class LeaderEpochFileCache:
     @classmethod
     def open(cls, partition_dir: str) -> "LeaderEpochFileCache":
         path = os.path.join(partition_dir, LEADER_EPOCH_CHECKPOINT)
-        return cls(path, [EpochEntry(e, o) for e, o in read_epochs(path)])
+        cache = cls(path, [EpochEntry(e, o) for e, o in read_epochs(path)])
+        if not os.path.exists(path):
+            cache._flush()  # Kafka creates the (empty) checkpoint with the log
+        return cache
 
     def _flush(self) -> None:
         write_epochs(self.path, ((e.epoch, e.start_offset) for e in self.entries))

@@ -79,8 +79,14 @@ class LogManager:
         """Load every log under ``log_dirs``, recovering those of uncleanly shut-down dirs."""
         manager = cls(tuple(os.path.abspath(d) for d in log_dirs), default_config, clock,
                       dict(topic_configs or {}))
-        for log_dir in manager.log_dirs:
-            manager._load_dir(log_dir)
+        loaded = False
+        try:
+            for log_dir in manager.log_dirs:
+                manager._load_dir(log_dir)
+            loaded = True
+        finally:
+            if not loaded:
+                manager.close()  # release the locks and files of what was loaded
         return manager
 
     def _load_dir(self, log_dir: str) -> None:
@@ -119,7 +125,6 @@ class LogManager:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            self.close()
             raise KafkaStorageError(f"failed to acquire lock on file .lock in {log_dir}: "
                                     "a Kafka instance in another process or thread is using this directory") from None
         self._lock_fds.append(fd)
