@@ -158,3 +158,14 @@ def test_flush_messages_and_flush_ms(dirs, clock):
     manager.flush_dirty_logs()
     assert lazy.recovery_point == 2  # but a rolled segment is flushed (Kafka's flush on roll)
     manager.shutdown()
+
+
+def test_a_failed_open_releases_every_lock(dirs, clock):
+    os.makedirs(dirs[1])
+    bad = os.path.join(dirs[1], checkpoints.RECOVERY_POINT_CHECKPOINT)
+    with open(bad, "w") as f:
+        f.write("7\n")
+    with pytest.raises(errors.KafkaStorageError):
+        LogManager.open(dirs, LogConfig(), clock=clock)
+    os.unlink(bad)
+    LogManager.open(dirs, LogConfig(), clock=clock).shutdown()
