@@ -6,5 +6,6 @@
   (``DelayedJoin``, ``InitialDelayedJoin``, ``DelayedHeartbeat``);
 - ``group_metadata_manager``: ``__consumer_offsets``: partition choice, records, load/unload,
   offset expiry (``GroupMetadataManager.scala``);
-- ``group_coordinator``: JoinGroup/SyncGroup/Heartbeat/LeaveGroup/offsets (``GroupCoordinator.scala``).
+- ``group_coordinator``: JoinGroup/SyncGroup/Heartbeat/LeaveGroup (``GroupCoordinator.scala``);
+- ``offsets_and_admin``: the rest of ``GroupCoordinator``: offsets, List/Describe/DeleteGroups, expiry.
 """
