@@ -40,7 +40,7 @@ from kafka_clone.log.log_validator import (  # noqa: F401 (UnexpectedAppendOffse
     UnexpectedAppendOffset, recompress_for_topic, validate_batches,
 )
 from kafka_clone.log.segment import (
-    INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, FileRecords, LogSegment, filename_prefix,
+    INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, FileRecords, LogSegment,
 )
 from kafka_clone.protocol import records as rec
 from kafka_clone.protocol.errors import KafkaStorageError, OffsetOutOfRange, RecordListTooLarge
@@ -585,10 +585,6 @@ class Log:
             seg.close()
         self.delete_pending_segments(force=True)
 
-    def segment_file_names(self) -> list[str]:
-        """Names of the live segment files (for tests and ``dump-log``)."""
-        return [filename_prefix(s.base_offset) + suffix for s in self._segs.segments
-                for suffix in (LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX)]
 
 
 def _unlink(path: str) -> None:

@@ -59,8 +59,10 @@ class FileRecords:
     """A byte range of a segment file, ready for ``os.sendfile(out, fd, position, length)``.
 
     ``fd`` stays open for at least ``file.delete.delay.ms`` after its segment leaves the log
-    (retention, compaction), as Kafka keeps deleted segments' channels open until the delayed
-    delete; the range always holds whole batches.
+    (retention, compaction, partition deletion), as Kafka keeps deleted segments' channels open
+    until the delayed delete. The range holds whole batches when read; only a follower
+    truncation of the active segment can shorten the file under it, and then ``sendfile``
+    returns short, which the sender must treat as the end of the data (Kafka has the same race).
     """
 
     path: str
