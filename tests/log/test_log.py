@@ -276,3 +276,21 @@ def test_topic_compression_type_recompresses_client_batches(open_log):
     ((_, header),) = list(R.iter_batches(data))
     assert header.compression == CompressionType.ZSTD and (header.producer_id, header.base_sequence) == (7, 0)
     assert list(R.iter_records(data)) == expected
+
+
+def test_read_across_segments_and_bounded_by_a_high_watermark_in_a_later_segment(open_log):
+    size = len(batch(2, value_size=50))
+    log = open_log(LogConfig(segment_bytes=size * 3, index_interval_bytes=size))
+    for _ in range(10):
+        log.append_as_leader(batch(2, value_size=50), 0)
+    assert [s.base_offset for s in log.segments] == [0, 6, 12, 18]
+    # A read returns batches from one segment only, as Kafka's Log.read does.
+    info = log.read(2, 1 << 20)
+    assert info.fetch_offset_metadata.segment_base_offset == 0 and info.records.length == size * 2
+    # The high watermark (14) cuts the segment holding it at the batch that starts there.
+    info = log.read(12, 1 << 20, max_offset=14)
+    assert [r.offset for r in R.records_of(info.records.read_bytes())] == [12, 13]
+    assert log.read(14, 1 << 20, max_offset=14).records is None
+    # A fetch limit in the middle of a batch stops before it (whole batches only).
+    info = log.read(6, size * 2 + size // 2)
+    assert info.records.length == size * 2
