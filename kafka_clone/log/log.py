@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import random
 import re
 from collections.abc import Callable
 from typing import NamedTuple
@@ -159,10 +160,13 @@ class Log:
         return log
 
     def _new_segment(self, base_offset: int, *, load: bool = False) -> LogSegment:
+        config = self.config
+        # Kafka's LogConfig.randomSegmentJitter: a random slice of segment.jitter.ms per segment,
+        # so partitions created together do not all roll in the same instant.
+        jitter = random.randrange(min(config.segment_jitter_ms, config.segment_ms)) if config.segment_jitter_ms else 0
         return LogSegment.open(
-            self.dir, base_offset, index_interval_bytes=self.config.index_interval_bytes,
-            max_index_size=self.config.segment_index_bytes, now_ms=self.clock(),
-            rolling_jitter_ms=self.config.segment_jitter_ms, load=load)
+            self.dir, base_offset, index_interval_bytes=config.index_interval_bytes,
+            max_index_size=config.segment_index_bytes, now_ms=self.clock(), rolling_jitter_ms=jitter, load=load)
 
     def _load_segments(self, clean_shutdown: bool) -> None:
         names = os.listdir(self.dir)
