@@ -9,8 +9,8 @@
   when the commit asked for a retention (OffsetCommit v2-4); a group is ``GroupMetadataKey`` v2
   ``(group)`` -> ``GroupMetadataValue`` v3. A null value (tombstone) deletes; the topic is
   compacted, so the latest record per key is the state.
-- Becoming leader of a partition loads it (reads the log up to the high watermark, the last record
-  per key wins); until then requests for its groups get COORDINATOR_LOAD_IN_PROGRESS. Losing the
+- Becoming leader of a partition loads it (reads the whole log, as 2.8's ``doLoadGroupsAndOffsets``
+  with ``FetchLogEnd``: a new leader's high watermark may still lag; the last record per key wins); until then requests for its groups get COORDINATOR_LOAD_IN_PROGRESS. Losing the
   leadership unloads it (its groups become Dead and are forgotten here).
 - Writes go through the leader's normal append path with ``offsets.commit.required.acks`` (-1)
   and wait up to ``offsets.commit.timeout.ms`` for replication; failures map to the coordinator
@@ -195,7 +195,7 @@ class GroupMetadataManager:
         return True
 
     async def load(self, partition: int, leader_epoch: int) -> list[GroupMetadata] | None:
-        """Read the partition up to its high watermark and install its groups; None if the
+        """Read the partition to its log end and install its groups; None if the
         leadership changed meanwhile (nothing installed). Cancelled midway: nothing installed,
         the partition stays in ``loading_partitions`` until the next leadership change."""
         p = self.replica_manager.partitions.get((GROUP_METADATA_TOPIC_NAME, partition))
@@ -208,10 +208,10 @@ class GroupMetadataManager:
         while True:
             if not self._still_leader(partition, leader_epoch):
                 return None
-            end = p.high_watermark
+            end = p.log.log_end_offset
             if position >= end:
                 break
-            info = p.log.read(position, LOAD_BUFFER_SIZE, max_offset=end)
+            info = p.log.read(position, LOAD_BUFFER_SIZE)
             if info.records is None:
                 break
             data = info.records.read_bytes()

@@ -1,0 +1,123 @@
+"""One group member as a process, for the compatibility tests.
+
+``python -m tests.coordinator.group_worker CLIENT BOOTSTRAP GROUP TOPIC ASSIGNOR``, CLIENT one of
+``kafka-python``, ``confluent``, ``aiokafka``. Prints one JSON line per event on stdout:
+``{"assigned": [partitions]}`` whenever the assignment changes, ``{"r": [partition, offset, value]}``
+per record *before* committing it (at-least-once: a record may be printed twice, never lost).
+SIGTERM closes the consumer cleanly (LeaveGroup, final commit); SIGKILL is a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+
+SESSION_TIMEOUT_MS = 6000
+HEARTBEAT_MS = 1000
+
+stopping = False
+
+
+def emit(**event) -> None:
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def _stop(*_args) -> None:
+    global stopping
+    stopping = True
+
+
+class Tracker:
+    def __init__(self) -> None:
+        self.assigned: list[int] | None = None
+
+    def update(self, partitions) -> None:
+        now = sorted(partitions)
+        if now != self.assigned:
+            self.assigned = now
+            emit(assigned=now)
+
+
+def run_kafka_python(bootstrap: str, group: str, topic: str, assignor: str) -> None:
+    from kafka import KafkaConsumer
+    from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
+    from kafka.coordinator.assignors.range import RangePartitionAssignor
+    from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+    strategies = {"range": RangePartitionAssignor, "roundrobin": RoundRobinPartitionAssignor,
+                  "cooperative-sticky": CooperativeStickyAssignor}
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                             auto_offset_reset="earliest", session_timeout_ms=SESSION_TIMEOUT_MS,
+                             heartbeat_interval_ms=HEARTBEAT_MS, partition_assignment_strategy=[strategies[assignor]])
+    tracker = Tracker()
+    while not stopping:
+        batches = consumer.poll(timeout_ms=200)
+        tracker.update(tp.partition for tp in consumer.assignment())
+        for tp, records in batches.items():
+            for r in records:
+                emit(r=[r.partition, r.offset, r.value.decode()])
+        if batches:
+            consumer.commit()
+    consumer.close()
+
+
+def run_confluent(bootstrap: str, group: str, topic: str, assignor: str) -> None:
+    from confluent_kafka import Consumer
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
+                         "auto.offset.reset": "earliest", "session.timeout.ms": SESSION_TIMEOUT_MS,
+                         "heartbeat.interval.ms": HEARTBEAT_MS, "partition.assignment.strategy": assignor})
+    consumer.subscribe([topic])
+    tracker = Tracker()
+    while not stopping:
+        messages = consumer.consume(100, 0.2)
+        tracker.update(tp.partition for tp in consumer.assignment())
+        good = [m for m in messages if m.error() is None]
+        for m in good:
+            emit(r=[m.partition(), m.offset(), m.value().decode()])
+        if good:
+            consumer.commit(asynchronous=False)
+    consumer.close()
+
+
+async def run_aiokafka(bootstrap: str, group: str, topic: str, assignor: str) -> None:
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+    from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+    from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
+    strategies = {"range": RangePartitionAssignor, "roundrobin": RoundRobinPartitionAssignor,
+                  "sticky": StickyPartitionAssignor}
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                                auto_offset_reset="earliest", session_timeout_ms=SESSION_TIMEOUT_MS,
+                                heartbeat_interval_ms=HEARTBEAT_MS,
+                                partition_assignment_strategy=(strategies[assignor],))
+    await consumer.start()
+    tracker = Tracker()
+    while not stopping:
+        batches = await consumer.getmany(timeout_ms=200)
+        tracker.update(tp.partition for tp in consumer.assignment())
+        for tp, records in batches.items():
+            for r in records:
+                emit(r=[r.partition, r.offset, r.value.decode()])
+        if batches:
+            await consumer.commit()
+    await consumer.stop()
+
+
+def main() -> None:
+    client, bootstrap, group, topic, assignor = sys.argv[1:6]
+    signal.signal(signal.SIGTERM, _stop)
+    if client == "kafka-python":
+        run_kafka_python(bootstrap, group, topic, assignor)
+    elif client == "confluent":
+        run_confluent(bootstrap, group, topic, assignor)
+    elif client == "aiokafka":
+        asyncio.run(run_aiokafka(bootstrap, group, topic, assignor))
+    else:
+        raise SystemExit(f"unknown client {client}")
+    emit(closed=True)
+
+
+if __name__ == "__main__":
+    main()
