@@ -1,0 +1,131 @@
+"""In-process brokers with the group coordinator: __consumer_offsets creation, FindCoordinator,
+the group protocol over the wire (our BrokerConnection), and failover to a new coordinator."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+import trio
+
+from kafka_clone.client.connection import BrokerConnection
+from kafka_clone.client.group_admin import GroupAdminClient
+from kafka_clone.common.topic import GROUP_METADATA_TOPIC_NAME as OFFSETS
+from kafka_clone.common.topic import TopicPartition
+from kafka_clone.coordinator.group.group_metadata_manager import decode_key, format_record
+from kafka_clone.protocol import ApiKey
+from kafka_clone.protocol import errors as e
+from kafka_clone.protocol import records as rec
+from kafka_clone.protocol.messages import group as gm
+from kafka_clone.protocol.messages import offset_commit as oc
+from zk.client import ZkClient
+from zk.znodes import ConfigEntityZNode
+
+from .group_broker import GroupServer, run_with_coordinator
+
+pytestmark = [pytest.mark.cluster, pytest.mark.zk]
+
+
+@pytest.fixture
+def start_group_broker(nursery, broker_config):
+    async def start(broker_id: int, **overrides: str):
+        overrides.setdefault("offsets_topic_num_partitions", "4")
+        overrides.setdefault("group_initial_rebalance_delay_ms", "0")
+        server = GroupServer(broker_config(broker_id, **overrides))
+        scope = trio.CancelScope()
+
+        async def run(task_status=trio.TASK_STATUS_IGNORED):
+            with scope:
+                await run_with_coordinator(server, task_status=task_status)
+
+        await nursery.start(run)
+        return server, scope
+    return start
+
+
+async def connect(server) -> BrokerConnection:
+    return await BrokerConnection.connect("127.0.0.1", server.bound_ports["PLAINTEXT"], client_id="test")
+
+
+async def find_coordinator(conn: BrokerConnection, group: str, deadline_s: float = 60) -> gm.FindCoordinatorResponse:
+    """Ask until the coordinator is known (the offsets topic is created on the first ask)."""
+    with trio.fail_after(deadline_s):
+        while True:
+            r = await conn.send(ApiKey.FIND_COORDINATOR, None, gm.FindCoordinatorRequest(key=group, key_type=0))
+            if r.error_code == 0:
+                return r
+            assert r.error_code == e.CoordinatorNotAvailable.code
+            await trio.sleep(0.1)
+
+
+async def test_offsets_topic_needs_enough_brokers_then_is_created_compacted(start_group_broker, zk_connect):
+    b1, _ = await start_group_broker(1)  # offsets.topic.replication.factor 3 > 1 live broker
+    conn = await connect(b1)
+    r = await conn.send(ApiKey.FIND_COORDINATOR, None, gm.FindCoordinatorRequest(key="g", key_type=0))
+    assert r.error_code == e.CoordinatorNotAvailable.code
+    assert not b1.metadata_cache.contains_topic(OFFSETS)
+    await conn.aclose()
+
+    b2, _ = await start_group_broker(2, offsets_topic_replication_factor="2")
+    conn = await connect(b2)
+    r = await find_coordinator(conn, "g")
+    assert r.node_id in (1, 2) and r.port in (b1.bound_ports["PLAINTEXT"], b2.bound_ports["PLAINTEXT"])
+    assert b2.metadata_cache.num_partitions(OFFSETS) == 4
+    async with ZkClient.open(zk_connect) as zk:
+        data, _ = await zk.get(ConfigEntityZNode.path("topics", OFFSETS))
+    assert ConfigEntityZNode.decode(data) == {
+        "cleanup.policy": "compact", "segment.bytes": "104857600", "compression.type": "producer"}
+    await conn.aclose()
+
+
+async def test_join_sync_commit_over_the_wire_and_failover(start_group_broker):
+    brokers = {}
+    for i in (1, 2):
+        brokers[i] = await start_group_broker(i, offsets_topic_replication_factor="2")
+    conn = await connect(brokers[1][0])
+    found = await find_coordinator(conn, "wire-group")
+    coordinator_conn = conn if found.node_id == 1 else await connect(brokers[2][0])
+
+    join = gm.JoinGroupRequest(group_id="wire-group", session_timeout_ms=10000, rebalance_timeout_ms=10000,
+                               member_id="", protocol_type="consumer",
+                               protocols=(gm.JoinGroupRequestProtocol(name="range", metadata=b"\x00\x00"),))
+    first = await coordinator_conn.send(ApiKey.JOIN_GROUP, None, join)
+    if first.error_code == e.MemberIdRequired.code:  # KIP-394 (our client speaks v4+)
+        join = attrs.evolve(join, member_id=first.member_id)
+        first = await coordinator_conn.send(ApiKey.JOIN_GROUP, None, join)
+    assert first.error_code == 0 and first.generation_id == 1 and first.leader == first.member_id
+    sync = await coordinator_conn.send(ApiKey.SYNC_GROUP, None, gm.SyncGroupRequest(
+        group_id="wire-group", generation_id=1, member_id=first.member_id,
+        assignments=(gm.SyncGroupRequestAssignment(member_id=first.member_id, assignment=b"ASSIGNED"),)))
+    assert sync.error_code == 0 and sync.assignment == b"ASSIGNED"
+    commit = await coordinator_conn.send(ApiKey.OFFSET_COMMIT, None, oc.OffsetCommitRequest(
+        group_id="wire-group", generation_id=1, member_id=first.member_id, topics=(oc.OffsetCommitRequestTopic(
+            name="orders", partitions=(oc.OffsetCommitRequestPartition(
+                partition_index=0, committed_offset=41, committed_metadata="m"),)),)))
+    assert commit.topics[0].partitions[0].error_code == 0
+
+    # The records are Kafka's: the coordinator's log holds a group record and an offset record.
+    server = brokers[found.node_id][0]
+    partition = server.group_coordinator.partition_for("wire-group")
+    log = server.replica_manager.partitions[(OFFSETS, partition)].log
+    records = rec.records_of(log.read(0, 1 << 20).records.read_bytes())
+    kinds = [type(decode_key(r.key)).__name__ for r in records]
+    assert kinds == ["GroupMetadataKey", "OffsetCommitKey"]
+    assert format_record(records[1].key, records[1].value).startswith("[wire-group,orders,0]::")
+
+    # The coordinator's broker goes away: the other broker leads the partition and loads the group.
+    brokers[found.node_id][1].cancel()
+    survivor = brokers[3 - found.node_id][0]
+    conn2 = await connect(survivor)
+    with trio.fail_after(60):
+        while (await find_coordinator(conn2, "wire-group")).node_id == found.node_id:
+            await trio.sleep(0.1)
+    async with GroupAdminClient.create(f"127.0.0.1:{survivor.bound_ports['PLAINTEXT']}", timeout_ms=60000) as admin:
+        offsets = await admin.list_group_offsets("wire-group")
+        assert offsets[TopicPartition("orders", 0)].offset == 41
+        description = await admin.describe_group("wire-group")
+        assert description.state == "Stable" and [m.member_id for m in description.members] == [first.member_id]
+    # The member carries on at the new coordinator with its generation.
+    hb = await conn2.send(ApiKey.HEARTBEAT, None, gm.HeartbeatRequest(
+        group_id="wire-group", generation_id=1, member_id=first.member_id))
+    assert hb.error_code == 0
+    await conn2.aclose()
