@@ -129,3 +129,37 @@ async def test_join_sync_commit_over_the_wire_and_failover(start_group_broker):
         group_id="wire-group", generation_id=1, member_id=first.member_id))
     assert hb.error_code == 0
     await conn2.aclose()
+
+
+async def test_group_members_share_partitions_and_rebalance_on_leave(start_group_broker, nursery):
+    from kafka_clone.client.admin import KafkaAdminClient, NewTopic
+    from kafka_clone.client.group_consumer import GroupMember, range_assign
+
+    assert range_assign({"b": ["t"], "a": ["t"]}, {"t": 5}) == {
+        "a": [TopicPartition("t", p) for p in (0, 1, 2)], "b": [TopicPartition("t", p) for p in (3, 4)]}
+    server, _ = await start_group_broker(1, offsets_topic_replication_factor="1")
+    bootstrap = f"127.0.0.1:{server.bound_ports['PLAINTEXT']}"
+    async with KafkaAdminClient.create(bootstrap) as admin:
+        (await admin.create_topics([NewTopic("shared", 4, 1)]))[0].check()
+    a = GroupMember.create(bootstrap, "console", ["shared"], heartbeat_interval_ms=200)
+    b = GroupMember.create(bootstrap, "console", ["shared"], heartbeat_interval_ms=200)
+    scope_b = trio.CancelScope()
+
+    async def run_b(task_status=trio.TASK_STATUS_IGNORED):
+        with scope_b:
+            await b.run(task_status=task_status)
+
+    await nursery.start(a.run)
+    await nursery.start(run_b)
+    with trio.fail_after(60):
+        while not (a.generation_id == b.generation_id and len(a.assignment) == len(b.assignment) == 2):
+            await a.wait_assignment(after=a.generation_id)
+    assert a.assignment | b.assignment == {TopicPartition("shared", p) for p in range(4)}
+    await a.commit({tp: 5 for tp in a.assignment})
+    assert await b.committed(sorted(a.assignment)) == {tp: 5 for tp in a.assignment}
+    scope_b.cancel()
+    await b.aclose()  # LeaveGroup
+    with trio.fail_after(60):
+        while len(a.assignment) != 4:
+            await a.wait_assignment(after=a.generation_id)
+    await a.aclose()
