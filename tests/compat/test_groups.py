@@ -272,3 +272,57 @@ def test_the_group_survives_its_coordinators_broker_being_killed(kafka_cluster, 
                 w.stop()
         if killed is not None:
             lab.start(directory, broker=killed)
+
+
+def test_consumer_groups_cli_against_a_live_kafka_python_group(bootstrap, topic_name):
+    from click.testing import CliRunner
+    from kafka import KafkaConsumer
+
+    from cli.consumer_groups import consumer_groups
+
+    def run(*args: str):
+        return CliRunner().invoke(consumer_groups, ["--bootstrap-server", bootstrap, *args])
+
+    create_topic(bootstrap, topic_name)
+    produce(bootstrap, topic_name, range(30))
+    group = f"cli-{topic_name}"
+    consumer = KafkaConsumer(topic_name, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                             enable_auto_commit=False, client_id="cli-test")
+    try:
+        got = 0
+        deadline = time.monotonic() + DEADLINE_S
+        while got < 30 and time.monotonic() < deadline:
+            got += sum(len(v) for v in consumer.poll(timeout_ms=500).values())
+        consumer.commit()
+        assert group in run("--list").output.splitlines()
+        described = run("--describe", "--group", group)
+        assert described.exit_code == 0, described.output
+        lines = described.output.strip().splitlines()
+        assert lines[0].split() == ["GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
+                                    "CONSUMER-ID", "HOST", "CLIENT-ID"]
+        rows = [line.split() for line in lines[1:]]
+        assert sorted(int(r[2]) for r in rows) == list(range(PARTITIONS))
+        assert all(r[3] == r[4] == "5" and r[5] == "0" and r[8] == "cli-test" for r in rows)
+        members = run("--describe", "--group", group, "--members").output.strip().splitlines()
+        assert members[0].split() == ["GROUP", "CONSUMER-ID", "GROUP-INSTANCE-ID", "HOST", "CLIENT-ID", "#PARTITIONS"]
+        assert members[1].split()[-1] == "6"
+        assert "Stable" in run("--describe", "--group", group, "--state").output
+        busy = run("--reset-offsets", "--group", group, "--topic", topic_name, "--to-earliest", "--execute")
+        assert busy.exit_code == 1 and "can only be reset if the group" in busy.output
+    finally:
+        consumer.close()
+
+    reset = run("--reset-offsets", "--group", group, "--topic", topic_name, "--to-earliest", "--execute")
+    assert reset.exit_code == 0, reset.output
+    shifted = run("--reset-offsets", "--group", group, "--topic", f"{topic_name}:0,1", "--shift-by", "2",
+                  "--execute")
+    assert shifted.exit_code == 0, shifted.output
+    rows = [line.split() for line in run("--describe", "--group", group).output.strip().splitlines()[1:]
+            if line.startswith(group)]
+    current = {int(r[2]): (int(r[3]), int(r[5])) for r in rows}
+    assert current == {0: (2, 3), 1: (2, 3), 2: (0, 5), 3: (0, 5), 4: (0, 5), 5: (0, 5)}
+    dry = run("--reset-offsets", "--group", group, "--all-topics", "--to-latest", "--dry-run")
+    assert dry.exit_code == 0 and dry.output.split().count("5") >= PARTITIONS
+    deleted = run("--delete", "--group", group)
+    assert f"Deletion of requested consumer groups ('{group}') was successful." in deleted.output
+    assert "does not exist" in run("--describe", "--group", group).output
