@@ -246,3 +246,13 @@ async def test_offsets_of_an_empty_group_expire_and_the_group_dies(setup, autoju
     assert await c.expire_offsets() == 1
     assert "simple" not in c.manager.groups and group.state is GroupState.DEAD
     assert c.handle_list_groups() == (0, [])
+
+
+async def test_a_new_epoch_of_our_own_leadership_keeps_the_loaded_groups(setup, autojump_clock):
+    c, rm, _ = setup
+    a = await join_new(c)
+    group = c.manager.groups["g"]
+    rm.lead(OFFSETS, 0, 5)  # e.g. the controller shrank the ISR: same leader, new epoch
+    await trio.testing.wait_all_tasks_blocked()
+    assert c.manager.groups["g"] is group and c.manager.owned_partitions == {0}
+    assert c.handle_heartbeat("g", a.member_id, None, 1) == 0

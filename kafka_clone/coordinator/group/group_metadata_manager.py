@@ -185,9 +185,13 @@ class GroupMetadataManager:
     # ---- load / unload ----
 
     def schedule_load(self, partition: int, leader_epoch: int) -> bool:
-        """Mark ``partition`` loading for ``leader_epoch``; False if that load is already done/under way."""
-        if self._epochs.get(partition) == leader_epoch and (
-                partition in self.loading_partitions or partition in self.owned_partitions):
+        """Mark ``partition`` loading for ``leader_epoch``; False if it is already loaded (a newer
+        epoch of our own leadership, e.g. after an ISR change, keeps the groups as they are) or
+        that load is already under way."""
+        if partition in self.owned_partitions:
+            self._epochs[partition] = leader_epoch
+            return False
+        if self._epochs.get(partition) == leader_epoch and partition in self.loading_partitions:
             return False
         self._epochs[partition] = leader_epoch
         self.owned_partitions.discard(partition)
