@@ -16,6 +16,8 @@ from typing import Any
 import click
 import trio
 
+from cli.console import console_consumer, console_producer
+from cli.topics import topics
 from kafka_clone.lab import cluster as lab
 from kafka_clone.server.broker import BrokerStartupError
 from kafka_clone.server.config import ConfigError
@@ -292,6 +294,12 @@ def demo_tour(directory: str, keep: bool) -> None:
     from kafka_clone.lab.tour import tour
 
     tour(directory, keep=keep, echo=click.echo)
+
+
+# Kafka's tools, with their option names (kafka-topics.sh, kafka-console-*.sh).
+main.add_command(topics)
+main.add_command(console_producer)
+main.add_command(console_consumer)
 
 
 if __name__ == "__main__":

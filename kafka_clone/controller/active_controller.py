@@ -95,6 +95,9 @@ class ActiveController:
             self.batch.add_leader_and_isr(live_replicas, tp, self._leadership(tp), False)
         self.psm.startup_states()
         await self._trigger_online_partitions()
+        # Kafka's replica state machine startup: replicas on dead brokers go offline, i.e. leave
+        # the ISR (a dead leader becomes -1; the last ISR member stays in it).
+        await self._take_replicas_offline(self._dead_isr_members())
         await self.deletion.enqueue_topics_for_deletion()
         # Notifications left by leaders before this failover: the context just read the state
         # znodes, so only the notifications themselves need to go.
@@ -239,13 +242,7 @@ class ActiveController:
                and tp[0] not in self.context.topics_to_be_deleted]
         await self.psm.handle_state_changes(led, PartitionState.OFFLINE)
         await self._trigger_online_partitions()
-        for tp in self.context.all_partitions():
-            li = self.context.partition_leadership.get(tp)
-            if li is None or tp[0] in self.context.topics_to_be_deleted:
-                continue
-            for replica in sorted(dead & set(li.isr)):
-                # The last ISR member stays in the ISR: it holds the committed data.
-                await self._remove_replica_from_isr(tp, replica)
+        await self._take_replicas_offline(dead)
         # Brokers must learn of the deaths even if no leader changed.
         self.batch.add_update_metadata(self.context.live_broker_ids, {})
         await self.deletion.resume_deletions()
@@ -288,12 +285,24 @@ class ActiveController:
         remaining = [tp for tp in mine if self.context.partition_leadership[tp].leader == broker_id]
         return 0, remaining
 
+    def _dead_isr_members(self) -> set[int]:
+        live = self.context.live_broker_ids
+        return {r for li in self.context.partition_leadership.values() for r in li.isr if r not in live}
+
+    async def _take_replicas_offline(self, dead: set[int]) -> None:
+        for tp in self.context.all_partitions():
+            li = self.context.partition_leadership.get(tp)
+            if li is None or tp[0] in self.context.topics_to_be_deleted:
+                continue
+            for replica in sorted(dead & ({li.leader} | set(li.isr))):
+                await self._remove_replica_from_isr(tp, replica)
+
     async def _remove_replica_from_isr(self, tp: TopicPartition, replica: int) -> None:
         """Kafka's OfflineReplica transition for one partition: a new ISR without the replica
         (kept if it is the last member), leader -1 if it led, leader_epoch + 1."""
         for _ in range(5):
             li = self.context.partition_leadership[tp]
-            if replica not in li.isr:
+            if replica not in li.isr and replica != li.leader:
                 return
             isr = tuple(r for r in li.isr if r != replica) or li.isr
             leader = li.leader if li.leader != replica else -1

@@ -74,21 +74,27 @@ class Partition:
 
     # ---- LeaderAndIsr ----
 
-    def make_leader(self, state: LeaderAndIsrPartitionState, log: Log, now_ms: int,
-                    checkpointed_high_watermark: int | None = None) -> bool:
+    def make_leader(self, state: LeaderAndIsrPartitionState, log: Log, now_ms: int) -> bool:
         """Become leader for `state.leader_epoch`; True if leadership is new (not a re-send)."""
         was_leader = self.is_leader
         self._apply(state, log)
         self.leader_epoch_start_offset = log.log_end_offset
         # KIP-101: the new epoch starts at our log end; followers truncate to it.
         log.assign_epoch_start_offset(state.leader_epoch, log.log_end_offset)
-        self.remote_replicas = {
-            r: self.remote_replicas.get(r) or ReplicaState(r, last_caught_up_time_ms=now_ms if r in state.isr else 0)
-            for r in state.replicas if r != self.local_broker_id
-        }
+        replicas = {}
+        for r in state.replicas:
+            if r == self.local_broker_id:
+                continue
+            replica = self.remote_replicas.get(r) if was_leader else None
+            replica = replica or ReplicaState(r)
+            # Kafka's makeLeader (resetLastCaughtUpTime): ISR members count as caught up now,
+            # others not at all, so a replica the controller took out of the ISR (a dead broker)
+            # stops holding the high watermark back at once.
+            replica.last_caught_up_time_ms = now_ms if r in state.isr else 0
+            replicas[r] = replica
+        self.remote_replicas = replicas
         if not was_leader:
-            hw = checkpointed_high_watermark if checkpointed_high_watermark is not None else self.high_watermark
-            self.high_watermark = max(log.log_start_offset, min(hw, log.log_end_offset))
+            self.high_watermark = max(log.log_start_offset, min(self.high_watermark, log.log_end_offset))
         self.leader_id = self.local_broker_id
         self.maybe_increment_high_watermark(now_ms, self.replica_lag_time_max_ms)
         return not was_leader

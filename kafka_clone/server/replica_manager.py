@@ -38,7 +38,7 @@ from kafka_clone.server.producer_state import ProducerStateManager
 from kafka_clone.server.purgatory import DelayedOperationPurgatory
 from kafka_clone.server.config import KafkaConfig
 from kafka_clone.server.replica_fetcher import ReplicaFetcherManager
-from zk.client import BadVersionError
+from zk.client import BadVersionError, ZkError
 from zk.kafka_zk_client import KafkaZkClient
 from zk.znodes import IsrChangeNotificationSequenceZNode, LeaderAndIsr, TopicPartitionStateZNode
 
@@ -101,9 +101,14 @@ class ReplicaManager:
 
     @staticmethod
     async def _periodically(interval_s: float, fn: Callable[[], Awaitable[None]]) -> None:
+        """Run `fn` every `interval_s`; a ZooKeeper failure (session expired, no quorum) is
+        logged and the next round tries again, as Kafka's scheduler tasks do."""
         while True:
             await trio.sleep(interval_s)
-            await fn()
+            try:
+                await fn()
+            except (ZkError, KafkaError) as exc:
+                log.warning("%s failed: %r; retrying in %.1f s", fn.__name__, exc, interval_s)
 
     # ---- controller requests ----
 
@@ -149,6 +154,7 @@ class ReplicaManager:
             log.info("Ignoring LeaderAndIsr for %s-%d: leader epoch %d is not newer than %d",
                      tp[0], tp[1], state.leader_epoch, partition.leader_epoch)
             return StaleControllerEpoch.code
+        fresh = partition is None
         if partition is None:
             partition = self.partitions[tp] = Partition(tp[0], tp[1], self.broker_id,
                                                         replica_lag_time_max_ms=self.replica_lag_time_max_ms)
@@ -156,20 +162,25 @@ class ReplicaManager:
             plog = self.log_manager.get_or_create_log(*tp)
         except KafkaError as exc:
             return exc.code
+        if fresh:
+            # A replica without in-memory state (new, or after a restart) starts from the
+            # high watermark our previous run checkpointed (Kafka: replication-offset-checkpoint).
+            partition.high_watermark = min(self._checkpointed_high_watermark(tp) or 0, plog.log_end_offset)
         if partition.producer_state is None:
             partition.producer_state = ProducerStateManager(f"{tp[0]}-{tp[1]}")
             partition.producer_state.load(plog)
         if state.leader == self.broker_id:
             if self.fetcher_manager is not None:
                 self.fetcher_manager.remove_partition(tp)
-            hw = self._checkpointed_high_watermark(tp)
-            if partition.make_leader(state, plog, now, hw):
+            if partition.make_leader(state, plog, now):
                 log.info("[ReplicaManager broker=%d] %s-%d: leader at epoch %d, log end %d, high watermark %d",
                          self.broker_id, tp[0], tp[1], state.leader_epoch, plog.log_end_offset, partition.high_watermark)
             for callback in self.on_become_leader:
                 callback(partition)
         else:
             partition.make_follower(state, plog)
+            log.info("[ReplicaManager broker=%d] %s-%d: follower of broker %d at epoch %d, log end %d",
+                     self.broker_id, tp[0], tp[1], state.leader, state.leader_epoch, plog.log_end_offset)
             self._start_fetching(partition)
             for callback in self.on_become_follower:
                 callback(partition)
@@ -191,9 +202,10 @@ class ReplicaManager:
         """A follower appended fetched data (hook for components that follow the log)."""
 
     def _checkpointed_high_watermark(self, tp: TopicPartition) -> int | None:
+        """The high watermark checkpointed by our previous run (read once, at the first use)."""
         if self._high_watermark_checkpoint is None:
             self._high_watermark_checkpoint = self.log_manager.read_high_watermarks()
-        return self._high_watermark_checkpoint.get(tp)
+        return self._high_watermark_checkpoint.pop(tp, None)
 
     def stop_replicas(self, request: StopReplicaRequest, version: int) -> StopReplicaResponse:
         try:
@@ -274,7 +286,11 @@ class ReplicaManager:
         if p.update_follower_fetch_state(replica_id, fetch_offset, self.clock_ms()):
             self._after_append(p)
         if p.isr_candidate(replica_id):
-            await self._update_isr(p, tuple(p.isr) + (replica_id,), f"follower {replica_id} caught up")
+            try:
+                await self._update_isr(p, tuple(p.isr) + (replica_id,), f"follower {replica_id} caught up")
+            except ZkError as exc:
+                # The follower keeps fetching; the next fetch tries again.
+                log.warning("[Partition %s-%d] could not expand the ISR: %r", p.topic, p.partition, exc)
 
     async def _maybe_shrink_isr(self) -> None:
         now = self.clock_ms()

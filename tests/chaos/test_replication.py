@@ -1,0 +1,208 @@
+"""Replication under failures, with real broker processes and a real ZooKeeper.
+
+Each test runs a 3-broker lab cluster (session timeout 2 s) and real confluent-kafka clients.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+
+import attrs
+import pytest
+import trio
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+
+from kafka_clone.lab import cluster as lab
+from tests.chaos.conftest import SESSION_TIMEOUT_MS, wait_until
+from zk import ensemble as zke
+from zk.client import ZkClient
+from zk.znodes import TopicPartitionStateZNode, TopicZNode
+
+pytestmark = [pytest.mark.zk, pytest.mark.chaos, pytest.mark.slow]
+
+DEADLINE = SESSION_TIMEOUT_MS / 1000 + 30
+
+
+@attrs.frozen
+class PartitionInfo:
+    leader: int
+    isrs: list[int]
+    replicas: list[int]
+
+
+def partition_info(cluster, topic: str, partition: int = 0) -> PartitionInfo | None:
+    """The partition's state znode and assignment, read from ZooKeeper (the authority; a client's
+    metadata request may sit on a frozen broker until it times out)."""
+    async def read():
+        async with ZkClient.open(cluster.data["zookeeper_connect"], session_timeout_ms=10000) as zk:
+            state = await zk.get_or_none(TopicPartitionStateZNode.path(topic, partition))
+            assignment = await zk.get_or_none(TopicZNode.path(topic))
+        if state is None or assignment is None:
+            return None
+        li = TopicPartitionStateZNode.decode(state[0])
+        return PartitionInfo(li.leader, list(li.isr), list(TopicZNode.decode(topic, assignment[0]).replicas(partition)))
+    return trio.run(read)
+
+
+def create(cluster, admin: AdminClient, topic: str, partitions: int, rf: int, **config: str) -> None:
+    admin.create_topics([NewTopic(topic, partitions, rf, config=config)])[topic].result(30)
+    assert wait_until(lambda: (info := partition_info(cluster, topic)) is not None and len(info.isrs) == rf)
+
+
+def create_with_assignment(bootstrap: str, topic: str, assignment: dict[int, list[int]]) -> None:
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic as KNewTopic
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin.create_topics([KNewTopic(topic, -1, -1, replica_assignments=assignment)])
+    admin.close()
+
+
+def consume_values(bootstrap: str, topic: str, expected_at_least: int, timeout: float = 60) -> list[int]:
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "verify", "enable.auto.commit": False})
+    c.assign([TopicPartition(topic, 0, 0)])
+    values, deadline = [], time.monotonic() + timeout
+    idle_since = time.monotonic()
+    while time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is None:
+            if len(values) >= expected_at_least and time.monotonic() - idle_since > 3:
+                break
+            continue
+        idle_since = time.monotonic()
+        if m.error() is None:
+            values.append(int(m.value()))
+    c.close()
+    return values
+
+
+class BackgroundProducer:
+    """An idempotent acks=all producer sending 0, 1, 2, ... until stopped; remembers what was acked."""
+
+    def __init__(self, bootstrap: str, topic: str):
+        self.acked: list[int] = []
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
+                                   "linger.ms": 2, "message.timeout.ms": 120000})
+        self._thread = threading.Thread(target=self._run, args=(topic,), daemon=True)
+
+    def _on_delivery(self, err, msg) -> None:
+        if err is None:
+            self.acked.append(int(msg.value()))
+        else:
+            self.errors.append(str(err))
+
+    def _run(self, topic: str) -> None:
+        i = 0
+        while not self._stop.is_set():
+            try:
+                self._producer.produce(topic, str(i).encode(), partition=0, on_delivery=self._on_delivery)
+                i += 1
+            except BufferError:
+                pass
+            self._producer.poll(0.002)
+
+    def __enter__(self) -> "BackgroundProducer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(30)
+        self._producer.flush(120)
+
+
+def kill_and_restart(cluster, topic: str, broker_id: int) -> None:
+    lab.kill(cluster.dir, broker=broker_id)
+    assert wait_until(lambda: (i := partition_info(cluster, topic)) is not None and i.leader not in (-1, broker_id)
+                      and broker_id not in i.isrs, timeout=DEADLINE), "no new leader / ISR shrink"
+    time.sleep(1)  # let the producer write to the new leader while the broker is down
+    lab.start(cluster.dir, broker=broker_id)
+    assert wait_until(lambda: broker_id in partition_info(cluster, topic).isrs, timeout=DEADLINE), "did not rejoin the ISR"
+
+
+def test_acked_records_survive_leader_controller_and_follower_kills(lab_cluster):
+    bootstrap = lab_cluster.data["bootstrap_servers"]
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    create(lab_cluster, admin, "durable", 1, 3, **{"min.insync.replicas": "2"})
+    with BackgroundProducer(bootstrap, "durable") as producer:
+        assert wait_until(lambda: len(producer.acked) > 200)
+        kill_and_restart(lab_cluster, "durable", partition_info(lab_cluster, "durable").leader)
+        kill_and_restart(lab_cluster, "durable", lab.status(lab_cluster.dir)["controller"])
+        info = partition_info(lab_cluster, "durable")
+        kill_and_restart(lab_cluster, "durable", next(r for r in info.replicas if r != info.leader))
+        before = len(producer.acked)
+        assert wait_until(lambda: len(producer.acked) > before + 100)
+    acked = producer.acked
+    consumed = consume_values(bootstrap, "durable", len(acked))
+    assert consumed == sorted(set(consumed)), "out of order or duplicated"
+    assert set(acked) <= set(consumed), f"{len(set(acked) - set(consumed))} acknowledged records lost"
+
+
+def _log_bytes(cluster, broker_id: int, topic: str) -> bytes:
+    d = Path(cluster.broker(broker_id)["log_dirs"]) / f"{topic}-0"
+    return b"".join(p.read_bytes() for p in sorted(d.glob("*.log")))
+
+
+def test_frozen_leader_loses_leadership_then_truncates_and_rejoins(lab_cluster):
+    bootstrap = lab_cluster.data["bootstrap_servers"]
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    create(lab_cluster, admin, "frozen", 1, 3, **{"min.insync.replicas": "2"})
+    # A frozen broker still holds its TCP connections: requests to it only fail by timeout, so
+    # the producer's timeout bounds how soon it moves to the new leader (as with real Kafka).
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
+                  "request.timeout.ms": 5000, "socket.timeout.ms": 5000})
+    for i in range(100):
+        p.produce("frozen", str(i).encode(), partition=0)
+    assert p.flush(30) == 0
+    old = partition_info(lab_cluster, "frozen").leader
+    pid = lab_cluster.broker(old)["pid"]
+    zke.kill_pid(pid, signal.SIGSTOP)
+    try:
+        assert wait_until(lambda: (i := partition_info(lab_cluster, "frozen")) is not None and i.leader not in (-1, old),
+                          timeout=DEADLINE)
+        for i in range(100, 200):
+            p.produce("frozen", str(i).encode(), partition=0)
+        assert p.flush(120) == 0
+    finally:
+        zke.kill_pid(pid, signal.SIGCONT)
+    # Resumed: its session expired, so it re-registers, becomes a follower, truncates by leader
+    # epoch and catches up; its log becomes byte-identical to the others'.
+    assert wait_until(lambda: old in partition_info(lab_cluster, "frozen").isrs, timeout=DEADLINE)
+    assert wait_until(lambda: len({_log_bytes(lab_cluster, b, "frozen") for b in (1, 2, 3)}) == 1, timeout=DEADLINE)
+    assert consume_values(bootstrap, "frozen", 200) == list(range(200))
+
+
+def test_unclean_election_off_keeps_data_on_trades_it_for_availability(lab_cluster):
+    bootstrap = lab_cluster.data["bootstrap_servers"]
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    create_with_assignment(bootstrap, "unclean", {0: [1, 2]})
+    assert wait_until(lambda: (i := partition_info(lab_cluster, "unclean")) is not None and len(i.isrs) == 2)
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+    for i in range(50):
+        p.produce("unclean", str(i).encode(), partition=0)
+    assert p.flush(30) == 0
+    lab.kill(lab_cluster.dir, broker=2)  # the follower: ISR shrinks to [1]
+    assert wait_until(lambda: partition_info(lab_cluster, "unclean").isrs == [1], timeout=DEADLINE)
+    for i in range(50, 80):
+        p.produce("unclean", str(i).encode(), partition=0)
+    assert p.flush(30) == 0  # acknowledged by broker 1 alone
+    lab.kill(lab_cluster.dir, broker=1)
+    lab.start(lab_cluster.dir, broker=2)
+    # Unclean election off: broker 2 is live but not in the ISR, so the partition stays offline
+    # rather than losing records 50..79.
+    assert wait_until(lambda: (i := partition_info(lab_cluster, "unclean")) is not None and i.leader == -1,
+                      timeout=DEADLINE), partition_info(lab_cluster, "unclean")
+    time.sleep(3)
+    assert partition_info(lab_cluster, "unclean").leader == -1
+    # On: broker 2 leads from outside the ISR, and the records only broker 1 had are gone.
+    resource = ConfigResource("topic", "unclean", set_config={"unclean.leader.election.enable": "true"})
+    for future in admin.alter_configs([resource]).values():
+        future.result(30)
+    assert wait_until(lambda: partition_info(lab_cluster, "unclean").leader == 2, timeout=DEADLINE)
+    assert consume_values(bootstrap, "unclean", 50, timeout=20) == list(range(50))
