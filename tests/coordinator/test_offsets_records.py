@@ -59,6 +59,9 @@ def test_keys_decode_by_version_and_format():
         decode_key(struct.pack(">h", 9))
     assert format_record(offset_commit_key("g", "t", 1), None) == "[g,t,1]::NULL"
     assert format_record(group_metadata_key("g"), None) == "g::NULL"
+    assert format_record(offset_commit_key("g", "t", 1), offset_commit_value(OffsetAndMetadata(5, 2, "x", 9))) == (
+        "[g,t,1]::OffsetAndMetadata(offset=5, leaderEpoch=Optional[2], metadata=x, commitTimestamp=9, "
+        "expireTimestamp=None)")
 
 
 @pytest.mark.parametrize("group_id,expected", [

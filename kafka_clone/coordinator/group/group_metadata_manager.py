@@ -121,16 +121,32 @@ def decode_group_value(value: bytes) -> GroupMetadataValue:
 
 
 def format_record(key: bytes | None, value: bytes | None) -> str:
-    """One line per record, like Kafka's ``OffsetsMessageFormatter``/``GroupMetadataMessageFormatter``
-    (for ``dump-log --offsets-decoder``)."""
+    """One line per record, as Kafka's ``OffsetsMessageFormatter`` prints offset commits
+    (``[group,topic,partition]::OffsetAndMetadata(offset=.., leaderEpoch=Optional[..], metadata=..,
+    commitTimestamp=.., expireTimestamp=None)``) and ``GroupMetadataMessageFormatter`` groups
+    (``group::GroupMetadata(...)``, approximated: Kafka prints a Scala map there). For
+    ``dump-log --offsets-decoder``."""
     if key is None:
         return "NULL KEY"
     k = decode_key(key)
     if isinstance(k, OffsetCommitKey):
-        shown = "NULL" if value is None else repr(decode_offset_value(value))
-        return f"[{k.group},{k.topic},{k.partition}]::{shown}"
-    shown = "NULL" if value is None else repr(decode_group_value(value))
-    return f"{k.group}::{shown}"
+        if value is None:
+            return f"[{k.group},{k.topic},{k.partition}]::NULL"
+        o = decode_offset_value(value)
+        epoch = f"Optional[{o.leader_epoch}]" if o.leader_epoch >= 0 else "Optional.empty"
+        expire = f"Some({o.expire_timestamp})" if o.expire_timestamp is not None else "None"
+        return (f"[{k.group},{k.topic},{k.partition}]::OffsetAndMetadata(offset={o.offset}, leaderEpoch={epoch}, "
+                f"metadata={o.metadata}, commitTimestamp={o.commit_timestamp}, expireTimestamp={expire})")
+    if value is None:
+        return f"{k.group}::NULL"
+    g = decode_group_value(value)
+    state = "Stable" if g.members else "Empty"
+    members = ", ".join(
+        f"{m.member_id} -> MemberMetadata(memberId={m.member_id}, groupInstanceId={m.group_instance_id}, "
+        f"clientId={m.client_id}, clientHost={m.client_host}, sessionTimeoutMs={m.session_timeout}, "
+        f"rebalanceTimeoutMs={m.rebalance_timeout}, supportedProtocols=List({g.protocol}))" for m in g.members)
+    return (f"{k.group}::GroupMetadata(groupId={k.group}, generation={g.generation}, "
+            f"protocolType=Some({g.protocol_type}), currentState={state}, members=Map({members}))")
 
 
 # ---- the manager ----
