@@ -256,3 +256,25 @@ async def test_a_new_epoch_of_our_own_leadership_keeps_the_loaded_groups(setup, 
     await trio.testing.wait_all_tasks_blocked()
     assert c.manager.groups["g"] is group and c.manager.owned_partitions == {0}
     assert c.handle_heartbeat("g", a.member_id, None, 1) == 0
+
+
+async def test_offsets_expire_from_the_empty_time_or_the_commit(setup, autojump_clock):
+    c, rm, _ = setup
+    m = c.manager
+    day = 24 * 3600 * 1000
+    a = await join_new(c)
+    await c.handle_sync_group("g", 1, a.member_id, None, None, None, {})
+    now = wall_clock_ms()
+    await c.handle_commit_offsets("g", a.member_id, None, 1, {("t", 0): OffsetAndMetadata(1, -1, "", now - 30 * day),
+                                                              ("gone", 0): OffsetAndMetadata(1, -1, "", now - 30 * day)})
+    group = m.groups["g"]
+    # Stable consumer group: only topics nobody subscribes to any more expire, from their commit.
+    assert m.expired_offsets(group, now) == [("gone", 0)]
+    c.handle_leave_group("g", [(a.member_id, None)])
+    await trio.testing.wait_all_tasks_blocked()
+    # Empty: everything expires retention after the group became Empty (KIP-211), not before.
+    assert m.expired_offsets(group, now) == []
+    assert set(m.expired_offsets(group, group.current_state_timestamp + m.retention_ms)) == {("t", 0), ("gone", 0)}
+    # Explicit retention (OffsetCommit v2-4): the expire timestamp wins.
+    await c.handle_commit_offsets("simple", "", None, -1, {("t", 0): OffsetAndMetadata(1, -1, "", now, now + 10)})
+    assert m.expired_offsets(m.groups["simple"], now + 10) == [("t", 0)]

@@ -16,8 +16,8 @@
   and wait up to ``offsets.commit.timeout.ms`` for replication; failures map to the coordinator
   errors Kafka's ``storeOffsets``/``storeGroup`` return.
 - Offsets expire ``offsets.retention.minutes`` after the group became Empty (KIP-211), or after
-  their commit for topics a live consumer group no longer subscribes to; an explicit expire
-  timestamp (old commits) wins. An Empty group whose offsets are all gone becomes Dead.
+  their commit for topics a live consumer group no longer subscribes to and for groups that only
+  hold offsets (no protocol type); an explicit expire timestamp (old commits) wins. An Empty group whose offsets are all gone becomes Dead.
 
 Owned by the trio thread, like the coordinator that uses it.
 """
@@ -353,6 +353,9 @@ class GroupMetadataManager:
                 return now_ms >= o.expire_timestamp
             return now_ms >= base + self.retention_ms
 
+        if group.protocol_type is None:
+            # Offsets only (assign() consumers, tools): each expires from its commit.
+            return [tp for tp, o in group.offsets.items() if expired(o, o.commit_timestamp)]
         if group.is_state(GroupState.EMPTY):
             return [tp for tp, o in group.offsets.items()
                     if expired(o, group.current_state_timestamp or o.commit_timestamp)]
