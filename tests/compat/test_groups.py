@@ -326,3 +326,43 @@ def test_consumer_groups_cli_against_a_live_kafka_python_group(bootstrap, topic_
     deleted = run("--delete", "--group", group)
     assert f"Deletion of requested consumer groups ('{group}') was successful." in deleted.output
     assert "does not exist" in run("--describe", "--group", group).output
+
+
+def test_static_membership_and_the_clients_admin_apis(bootstrap, topic_name):
+    """KIP-345 with kafka-python (a closed static member stays until removed by the admin API);
+    confluent-kafka's and kafka-python's group admin calls against the coordinator."""
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition as CTP
+    from confluent_kafka.admin import AdminClient
+    from kafka import KafkaAdminClient, KafkaConsumer
+    from kafka.admin import MemberToRemove
+
+    create_topic(bootstrap, topic_name)
+    produce(bootstrap, topic_name, range(30))
+    group = f"static-{topic_name}"
+    consumer = KafkaConsumer(topic_name, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                             consumer_timeout_ms=5000, group_instance_id="instance-1", session_timeout_ms=30000)
+    assert sum(1 for _ in consumer) == 30
+    consumer.commit()
+    consumer.close()
+    kp = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        described = kp.describe_groups([group])[group]
+        # A static member sends no LeaveGroup on close: still there, under its instance id.
+        assert described["group_state"] == "Stable"
+        assert [m["group_instance_id"] for m in described["members"]] == ["instance-1"]
+        assert {tp.partition: o.offset for tp, o in kp.list_group_offsets(group)[group].items()} == {
+            p: 5 for p in range(PARTITIONS)}
+        removed = kp.remove_group_members(group, [MemberToRemove(group_instance_id="instance-1")])
+        assert [e.__name__ for e in removed.values()] == ["NoError"]
+        assert kp.describe_groups([group])[group]["group_state"] == "Empty"
+
+        ck = AdminClient({"bootstrap.servers": bootstrap})
+        assert group in [g.group_id for g in ck.list_consumer_groups().result().valid]
+        assert ck.describe_consumer_groups([group])[group].result().state.name == "EMPTY"
+        ck.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, [CTP(topic_name, 0, 2)])])[group].result()
+        offsets = ck.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result()
+        assert {tp.partition: tp.offset for tp in offsets.topic_partitions}[0] == 2
+        ck.delete_consumer_groups([group])[group].result()
+        assert group not in [g.group_id for g in ck.list_consumer_groups().result().valid]
+    finally:
+        kp.close()
