@@ -163,3 +163,42 @@ async def test_group_members_share_partitions_and_rebalance_on_leave(start_group
         while len(a.assignment) != 4:
             await a.wait_assignment(after=a.generation_id)
     await a.aclose()
+
+
+async def test_version_specific_shapes_over_the_wire(start_group_broker):
+    from kafka_clone.protocol.messages import group_admin as ga
+
+    server, _ = await start_group_broker(1, offsets_topic_replication_factor="1", offsets_topic_num_partitions="1")
+    conn = await connect(server)
+    await find_coordinator(conn, "v-group")
+    with trio.fail_after(60):  # the single partition is loaded once the broker leads it
+        while not server.group_coordinator.manager.owned_partitions:
+            await trio.sleep(0.05)
+    protocols = (gm.JoinGroupRequestProtocol(name="range", metadata=b""),)
+    # JoinGroup v3: no KIP-394 round trip; v0: the session timeout is the rebalance timeout.
+    v3 = await conn.send(ApiKey.JOIN_GROUP, 3, gm.JoinGroupRequest(
+        group_id="v-group", session_timeout_ms=6000, rebalance_timeout_ms=6000, member_id="",
+        protocol_type="consumer", protocols=protocols))
+    assert v3.error_code == 0 and v3.generation_id == 1 and v3.protocol_name == "range"
+    leave0 = await conn.send(ApiKey.LEAVE_GROUP, 0, gm.LeaveGroupRequest(group_id="v-group", member_id="nobody"))
+    assert leave0.error_code == e.UnknownMemberId.code
+    leave3 = await conn.send(ApiKey.LEAVE_GROUP, 3, gm.LeaveGroupRequest(group_id="v-group", members=(
+        gm.MemberIdentity(member_id=v3.member_id), gm.MemberIdentity(member_id="nobody"))))
+    assert leave3.error_code == 0 and [m.error_code for m in leave3.members] == [0, e.UnknownMemberId.code]
+    # OffsetFetch: a top-level error from v2, per partition before.
+    empty_id = oc.OffsetFetchRequest(group_id="", topics=(oc.OffsetFetchRequestTopic(name="t", partition_indexes=(0,)),))
+    none = await conn.send(ApiKey.OFFSET_FETCH, 1, oc.OffsetFetchRequest(
+        group_id="v-group", topics=(oc.OffsetFetchRequestTopic(name="t", partition_indexes=(0,)),)))
+    assert none.topics[0].partitions[0].committed_offset == -1 and none.topics[0].partitions[0].error_code == 0
+    assert (await conn.send(ApiKey.OFFSET_FETCH, 7, empty_id)).error_code == 0  # "" is a valid id for offsets
+    listed = await conn.send(ApiKey.LIST_GROUPS, 4, ga.ListGroupsRequest(states_filter=("Empty",)))
+    assert [(g.group_id, g.group_state) for g in listed.groups] == [("v-group", "Empty")]
+    assert (await conn.send(ApiKey.LIST_GROUPS, 4, ga.ListGroupsRequest(states_filter=("Stable",)))).groups == ()
+    described = await conn.send(ApiKey.DESCRIBE_GROUPS, 5, ga.DescribeGroupsRequest(groups=("v-group", "missing")))
+    assert [(g.group_id, g.group_state, g.error_code) for g in described.groups] == [
+        ("v-group", "Empty", 0), ("missing", "Dead", 0)]
+    deleted = await conn.send(ApiKey.DELETE_GROUPS, 2, ga.DeleteGroupsRequest(groups_names=("v-group", "missing")))
+    assert [(r.group_id, r.error_code) for r in deleted.results] == [("v-group", 0), ("missing", e.GroupIdNotFound.code)]
+    gone = await conn.send(ApiKey.OFFSET_DELETE, 0, oc.OffsetDeleteRequest(group_id="v-group", topics=()))
+    assert gone.error_code == e.GroupIdNotFound.code
+    await conn.aclose()
