@@ -140,6 +140,7 @@ async def test_static_member_rejoins_without_a_rebalance_and_fences_the_old_id(s
     await c.handle_sync_group("g", 1, a.member_id, "i-1", None, None, {a.member_id: b"mine"})
     again = await join(c, instance="i-1")
     assert again.error_code == 0 and again.member_id != a.member_id and again.generation_id == 1
+    assert again.leader_id == a.member_id and again.members == ()  # the old leader id: no new assignment
     group = c.manager.groups["g"]
     assert group.state is GroupState.STABLE
     sync = await c.handle_sync_group("g", 1, again.member_id, "i-1", None, None, {})

@@ -285,6 +285,7 @@ class GroupCoordinator(OffsetsAndAdmin):
                               protocols: tuple[tuple[str, bytes], ...]) -> JoinResult | Reply:
         """KIP-345: the instance is back under a new member id; fence the old one."""
         old = group.get(old_id)
+        current_leader = group.leader_id
         self._answer_pending(old, FencedInstanceId.code)
         self.timers.cancel(("heartbeat", group.group_id, old_id))
         member = group.replace_static_member(instance_id, old_id, new_id)
@@ -294,8 +295,10 @@ class GroupCoordinator(OffsetsAndAdmin):
             # No rebalance: the member gets its previous assignment at SyncGroup.
             log.info("Static member %s of group %s rejoined as %s; no rebalance", instance_id, group.group_id, new_id)
             self._spawn_store(group, {m.member_id: m.assignment for m in group.members.values()})
+            # The answer names the leader as it was: a rejoining static leader must not think it
+            # should compute a new assignment (Kafka answers with the old leader id too).
             return JoinResult(new_id, 0, group.generation_id, group.protocol_type, group.protocol_name,
-                              group.leader_id or "", ())
+                              current_leader or "", ())
         member.awaiting_join = reply = Reply()
         if group.is_state(COMPLETING):
             self._prepare_rebalance(group, f"Updating metadata for static member {new_id} ({instance_id})")
