@@ -328,7 +328,7 @@ def test_consumer_groups_cli_against_a_live_kafka_python_group(bootstrap, topic_
     assert "does not exist" in run("--describe", "--group", group).output
 
 
-def test_static_membership_and_the_clients_admin_apis(bootstrap, topic_name):
+def test_static_membership_and_the_clients_admin_apis(kafka_cluster, bootstrap, topic_name):
     """KIP-345 with kafka-python (a closed static member stays until removed by the admin API);
     confluent-kafka's and kafka-python's group admin calls against the coordinator."""
     from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition as CTP
@@ -352,6 +352,20 @@ def test_static_membership_and_the_clients_admin_apis(bootstrap, topic_name):
         assert [m["group_instance_id"] for m in described["members"]] == ["instance-1"]
         assert {tp.partition: o.offset for tp, o in kp.list_group_offsets(group)[group].items()} == {
             p: 5 for p in range(PARTITIONS)}
+        # The instance comes back (a new member id, same group.instance.id): no rebalance, its old
+        # assignment, and it resumes from the committed offsets.
+        produce(bootstrap, topic_name, range(30, 36))
+        again = KafkaConsumer(topic_name, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                              consumer_timeout_ms=5000, group_instance_id="instance-1", session_timeout_ms=30000)
+        assert sorted(int(r.value) for r in again) == list(range(30, 36))
+        assert {tp.partition for tp in again.assignment()} == set(range(PARTITIONS))
+        again.commit()
+        again.close()
+        member_ids = [m["member_id"] for m in kp.describe_groups([group])[group]["members"]]
+        assert len(member_ids) == 1 and member_ids != [m["member_id"] for m in described["members"]]
+        logs = "".join((kafka_cluster.dir / f"broker-{b['id']}" / "broker.log").read_text()
+                       for b in kafka_cluster.data["brokers"])
+        assert f"Static member instance-1 of group {group} rejoined" in logs
         removed = kp.remove_group_members(group, [MemberToRemove(group_instance_id="instance-1")])
         assert [e.__name__ for e in removed.values()] == ["NoError"]
         assert kp.describe_groups([group])[group]["group_state"] == "Empty"
@@ -361,7 +375,7 @@ def test_static_membership_and_the_clients_admin_apis(bootstrap, topic_name):
         assert ck.describe_consumer_groups([group])[group].result().state.name == "EMPTY"
         ck.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, [CTP(topic_name, 0, 2)])])[group].result()
         offsets = ck.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result()
-        assert {tp.partition: tp.offset for tp in offsets.topic_partitions}[0] == 2
+        assert {tp.partition: tp.offset for tp in offsets.topic_partitions} == {0: 2, **{p: 6 for p in range(1, 6)}}
         ck.delete_consumer_groups([group])[group].result()
         assert group not in [g.group_id for g in ck.list_consumer_groups().result().valid]
     finally:
