@@ -133,6 +133,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--commits", type=int, default=3000)
     parser.add_argument("--client", default="confluent", choices=["confluent", "kafka-python", "aiokafka"])
+    parser.add_argument("--offsets-rf", type=int, default=3, help="offsets.topic.replication.factor")
+    parser.add_argument("--skip-rebalance", action="store_true", help="only the commit figures")
     args = parser.parse_args()
     os.environ["PYTHONPATH"] = str(REPO)
     if not group_broker.WIRED:
@@ -141,7 +143,8 @@ def main() -> None:
         ens = zke.Ensemble.start(Path(tmp) / "zk", 1)
         with ens:
             cluster = lab.up(Path(tmp) / "lab", brokers=3, zookeeper_connect=ens.connect_string,
-                             config={"group.initial.rebalance.delay.ms": "0"})
+                             config={"group.initial.rebalance.delay.ms": "0",
+                                     "offsets.topic.replication.factor": str(args.offsets_rf)})
             try:
                 bootstrap = cluster.data["bootstrap_servers"]
                 topic = f"bench-{uuid.uuid4().hex[:6]}"
@@ -149,14 +152,16 @@ def main() -> None:
                 ka = KafkaAdminClient(bootstrap_servers=bootstrap)
                 ka.create_topics([NewTopic(topic, PARTITIONS, 2)])
                 ka.close()
-                joins, kills = rebalance_times(bootstrap, topic, args.client, args.rounds)
-                print(f"rebalance on join ({args.client}, 2 -> 3 members): median {statistics.median(joins):.2f} s "
-                      f"(min {min(joins):.2f}, max {max(joins):.2f}, {len(joins)} rounds)")
-                print(f"rebalance on kill ({args.client}, 3 -> 2 members, session.timeout.ms=6000): median "
-                      f"{statistics.median(kills):.2f} s (min {min(kills):.2f}, max {max(kills):.2f})")
+                if not args.skip_rebalance:
+                    joins, kills = rebalance_times(bootstrap, topic, args.client, args.rounds)
+                    print(f"rebalance on join ({args.client}, 2 -> 3 members): median {statistics.median(joins):.2f} s "
+                          f"(min {min(joins):.2f}, max {max(joins):.2f}, {len(joins)} rounds)")
+                    print(f"rebalance on kill ({args.client}, 3 -> 2 members, session.timeout.ms=6000): median "
+                          f"{statistics.median(kills):.2f} s (min {min(kills):.2f}, max {max(kills):.2f})")
                 for connections in (1, 8):
                     rate = trio.run(commit_throughput, bootstrap, topic, args.commits, connections)
-                    print(f"offset commits, {connections} connection(s), RF 3, acks -1: {rate:.0f} commits/s")
+                    print(f"offset commits, {connections} connection(s), RF {args.offsets_rf}, acks -1: "
+                          f"{rate:.0f} commits/s")
             finally:
                 lab.down(Path(tmp) / "lab")
 
