@@ -24,18 +24,24 @@ from kafka_clone.controller.channel_manager import (
 )
 from kafka_clone.controller.context import ControllerContext, TopicPartition, topic_uuid
 from kafka_clone.controller.events import (
-    BrokerChange, BrokerModifications, ControlledShutdown, ControllerEvent, IsrChangeNotification, PartitionModifications,
+    ApiElectLeaders, ApiPartitionReassignment, AutoPreferredReplicaLeaderElection, ListPartitionReassignments,
+    PartitionReassignmentIsrChange, ZkPartitionReassignment, ZkPreferredReplicaElection, BrokerChange, BrokerModifications, ControlledShutdown, ControllerEvent, IsrChangeNotification, PartitionModifications,
     TopicChange, TopicDeletion, TopicDeletionStopReplicaResponseReceived, TopicUncleanLeaderElectionEnable,
 )
 from kafka_clone.controller.partition_state_machine import ElectionStrategy, PartitionState, PartitionStateMachine
-from kafka_clone.protocol.errors import BrokerNotAvailable, StaleBrokerEpoch
+from kafka_clone.controller.reassignment import ReassignmentManager
+from kafka_clone.protocol.errors import (
+    BrokerNotAvailable, ElectionNotNeeded, EligibleLeadersNotAvailable, KafkaError, PreferredLeaderNotAvailable,
+    StaleBrokerEpoch, UnknownTopicOrPartition,
+)
 from kafka_clone.controller.topic_deletion import TopicDeletionManager
 from kafka_clone.server.config import KafkaConfig
-from zk.client import DeleteOp, ZNodeChangeHandler, ZNodeChildChangeHandler
+from zk.client import DeleteOp, NoNodeError, ZNodeChangeHandler, ZNodeChildChangeHandler
 from zk.kafka_zk_client import KafkaZkClient
 from zk.znodes import (
     BrokerIdsZNode, BrokerIdZNode, ConfigEntityZNode, DeleteTopicsZNode, IsrChangeNotificationSequenceZNode,
-    IsrChangeNotificationZNode, LeaderAndIsr, TopicPartitionStateZNode, TopicsZNode, TopicZNode,
+    IsrChangeNotificationZNode, LeaderAndIsr, PreferredReplicaElectionZNode, ReassignPartitionsZNode,
+    TopicPartitionStateZNode, TopicsZNode, TopicZNode,
 )
 
 log = logging.getLogger(__name__)
@@ -53,6 +59,7 @@ class ActiveController:
     batch: ControllerBrokerRequestBatch = attrs.field(init=False)
     psm: PartitionStateMachine = attrs.field(init=False)
     deletion: TopicDeletionManager = attrs.field(init=False)
+    reassignments: ReassignmentManager = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         listener = self.config["inter.broker.listener.name"] or self.config["security.inter.broker.protocol"]
@@ -63,6 +70,7 @@ class ActiveController:
                                          self._unclean_election_enabled)
         self.deletion = TopicDeletionManager(self.broker_id, self.context, self.zk_client, self.psm,
                                              self.config["delete.topic.enable"])
+        self.reassignments = ReassignmentManager(self)
 
     async def _unclean_election_enabled(self, topic: str) -> bool:
         """The topic's `unclean.leader.election.enable`, else the broker's (read from ZooKeeper at
@@ -87,12 +95,16 @@ class ActiveController:
             ZNodeChildChangeHandler(DeleteTopicsZNode.path(), lambda: self.put(TopicDeletion())))
         zk.register_znode_child_change_handler(
             ZNodeChildChangeHandler(IsrChangeNotificationZNode.path(), lambda: self.put(IsrChangeNotification())))
+        for path, event in ((ReassignPartitionsZNode.path(), ZkPartitionReassignment),
+                            (PreferredReplicaElectionZNode.path(), ZkPreferredReplicaElection)):
+            zk.register_znode_change_handler(ZNodeChangeHandler(
+                path, on_create=lambda e=event: self.put(e()), on_data_change=lambda e=event: self.put(e())))
         await self._initialize_context()
         # Every live broker learns the cluster first, then the replicas their roles.
-        self.batch.add_update_metadata(self.context.live_broker_ids, self._leaderships(self.context.all_partitions()))
+        self.batch.add_update_metadata(self.context.live_broker_ids, self.leaderships(self.context.all_partitions()))
         for tp, li in self.context.partition_leadership.items():
             live_replicas = [r for r in self.context.replicas(tp) if r in self.context.live_broker_ids]
-            self.batch.add_leader_and_isr(live_replicas, tp, self._leadership(tp), False)
+            self.batch.add_leader_and_isr(live_replicas, tp, self.leadership(tp), False)
         self.psm.startup_states()
         await self._trigger_online_partitions()
         # Kafka's replica state machine startup: replicas on dead brokers go offline, i.e. leave
@@ -102,6 +114,15 @@ class ActiveController:
         # Notifications left by leaders before this failover: the context just read the state
         # znodes, so only the notifications themselves need to go.
         await self._process_isr_change_notifications(update_metadata=False)
+        # Resume reassignments (topic znodes' adding/removing sets, then the admin znode) and
+        # pending preferred elections; schedule the leader-imbalance check.
+        await self.reassignments.arm_watches()
+        for tp in list(self.reassignments.ongoing):
+            await self.reassignments.maybe_complete(tp, phase_a_if_pending=True)
+        await self.reassignments.on_znode()
+        await self._process_zk_preferred_election()
+        if self.config["auto.leader.rebalance.enable"]:
+            self.nursery.start_soon(self._schedule_auto_rebalance)
         self.send_batch()
         log.info("[Controller id=%d] Initialized controller epoch %d with %d live brokers and %d partitions",
                  self.broker_id, self.context.epoch, len(self.context.live_brokers), len(self.context.all_partitions()))
@@ -130,6 +151,7 @@ class ActiveController:
         self.context.all_topics.add(topic)
         self.context.topic_ids[topic] = topic_uuid(assignment.topic_id)
         self.context.partition_assignments[topic] = {p: tuple(r) for p, r in assignment.as_dict().items()}
+        self.reassignments.resume_from_context({(topic, p): assignment for p in assignment.as_dict()})
         added = [(topic, p) for p in assignment.as_dict() if p not in known]
         for tp in added:
             state = await zk.get_or_none(TopicPartitionStateZNode.path(*tp))
@@ -158,6 +180,24 @@ class ActiveController:
                 await self.deletion.enqueue_topics_for_deletion()
             case IsrChangeNotification():
                 await self._process_isr_change_notifications()
+            case ZkPartitionReassignment():
+                await self.reassignments.on_znode()
+            case PartitionReassignmentIsrChange(partition=tp):
+                await self.reassignments.on_isr_change([tp])
+            case ApiPartitionReassignment(reassignments=wanted, reply=reply):
+                results = await self.reassignments.alter(dict(wanted))
+                self.send_batch()
+                reply.send_nowait(results)
+            case ListPartitionReassignments(partitions=partitions, reply=reply):
+                reply.send_nowait(self.reassignments.list(None if partitions is None else list(partitions)))
+            case ZkPreferredReplicaElection():
+                await self._process_zk_preferred_election()
+            case ApiElectLeaders(election_type=kind, partitions=partitions, reply=reply):
+                results = await self._elect_leaders(kind, partitions)
+                self.send_batch()
+                reply.send_nowait(results)
+            case AutoPreferredReplicaLeaderElection():
+                await self._check_leader_imbalance()
             case TopicUncleanLeaderElectionEnable(topic=topic):
                 offline = [tp for tp in self.psm.partitions_in(PartitionState.OFFLINE) if tp[0] == topic]
                 if offline:
@@ -219,12 +259,12 @@ class ActiveController:
         """Kafka's onBrokerStartup: metadata to everyone, the full picture and roles to the new."""
         live = self.context.live_broker_ids
         self.batch.add_update_metadata(sorted(live - set(broker_ids)), {})
-        self.batch.add_update_metadata(broker_ids, self._leaderships(self.context.all_partitions()))
+        self.batch.add_update_metadata(broker_ids, self.leaderships(self.context.all_partitions()))
         for tp in self.context.all_partitions():
             replicas = self.context.replicas(tp)
             mine = [b for b in broker_ids if b in replicas]
             if mine and tp in self.context.partition_leadership and tp[0] not in self.context.topics_to_be_deleted:
-                self.batch.add_leader_and_isr(mine, tp, self._leadership(tp), False)
+                self.batch.add_leader_and_isr(mine, tp, self.leadership(tp), False)
         await self._trigger_online_partitions()
         for broker_id in broker_ids:
             await self.deletion.on_broker_startup(broker_id)
@@ -280,7 +320,7 @@ class ActiveController:
         for tp in mine:
             li = self.context.partition_leadership[tp]
             if li.leader != broker_id and broker_id in li.isr:
-                await self._remove_replica_from_isr(tp, broker_id)
+                await self.remove_replica_from_isr(tp, broker_id)
                 self.batch.add_stop_replica([broker_id], tp, delete=False)
         remaining = [tp for tp in mine if self.context.partition_leadership[tp].leader == broker_id]
         return 0, remaining
@@ -295,9 +335,9 @@ class ActiveController:
             if li is None or tp[0] in self.context.topics_to_be_deleted:
                 continue
             for replica in sorted(dead & ({li.leader} | set(li.isr))):
-                await self._remove_replica_from_isr(tp, replica)
+                await self.remove_replica_from_isr(tp, replica)
 
-    async def _remove_replica_from_isr(self, tp: TopicPartition, replica: int) -> None:
+    async def remove_replica_from_isr(self, tp: TopicPartition, replica: int) -> None:
         """Kafka's OfflineReplica transition for one partition: a new ISR without the replica
         (kept if it is the last member), leader -1 if it led, leader_epoch + 1."""
         for _ in range(5):
@@ -309,8 +349,87 @@ class ActiveController:
             new = LeaderAndIsr(leader, li.leader_epoch + 1, isr, self.context.epoch, li.zk_version)
             if await self.psm.write_leader_and_isr(tp, new):
                 live_replicas = [r for r in self.context.replicas(tp) if r in self.context.live_broker_ids]
-                self.batch.add_leader_and_isr(live_replicas, tp, self._leadership(tp), False)
+                self.batch.add_leader_and_isr(live_replicas, tp, self.leadership(tp), False)
                 return
+
+    # ---- preferred and unclean elections (KIP-460), auto rebalance ----
+
+    async def _process_zk_preferred_election(self) -> None:
+        """`/admin/preferred_replica_election`: elect the preferred replicas, delete the znode."""
+        zk = self.zk_client.zk
+        if await zk.exists(PreferredReplicaElectionZNode.path(), watch=True) is None:
+            return
+        got = await zk.get_or_none(PreferredReplicaElectionZNode.path(), watch=True)
+        if got is None:
+            return
+        partitions = sorted(PreferredReplicaElectionZNode.decode(got[0]))
+        await self._elect_leaders(0, tuple(partitions))
+        try:
+            await self.zk_client.controller_multi(self.context.epoch_zk_version,
+                                                  [DeleteOp(PreferredReplicaElectionZNode.path())])
+        except NoNodeError:
+            pass
+
+    async def _elect_leaders(self, kind: int, partitions) -> dict[TopicPartition, KafkaError | None]:
+        """ElectLeaders: 0 = preferred (only if the preferred replica is live and in the ISR),
+        1 = unclean (offline partitions may take a leader from outside the ISR)."""
+        ctx = self.context
+        wanted = ctx.all_partitions() if partitions is None else list(partitions)
+        results: dict[TopicPartition, KafkaError | None] = {}
+        eligible = []
+        for tp in wanted:
+            li = ctx.partition_leadership.get(tp)
+            if li is None or tp[0] in ctx.topics_to_be_deleted:
+                results[tp] = UnknownTopicOrPartition(f"The partition {tp[0]}-{tp[1]} does not exist.")
+            elif kind == 0 and li.leader == ctx.replicas(tp)[0]:
+                results[tp] = ElectionNotNeeded("Leader election not needed for topic partition.")
+            elif kind == 1 and li.leader in ctx.live_broker_ids:
+                results[tp] = ElectionNotNeeded("Leader election not needed for topic partition.")
+            else:
+                eligible.append(tp)
+        strategy = ElectionStrategy.PREFERRED if kind == 0 else ElectionStrategy.OFFLINE
+        unclean = self.psm.unclean_election_enabled
+        if kind == 1:
+            self.psm.unclean_election_enabled = _always_unclean
+        try:
+            failed = await self.psm.handle_state_changes(eligible, PartitionState.ONLINE, strategy)
+        finally:
+            self.psm.unclean_election_enabled = unclean
+        for tp in eligible:
+            if tp in failed:
+                error = PreferredLeaderNotAvailable if kind == 0 else EligibleLeadersNotAvailable
+                results[tp] = error(f"Failed to elect leader for partition {tp[0]}-{tp[1]}: {failed[tp]}")
+            else:
+                results[tp] = None
+        return results
+
+    async def _schedule_auto_rebalance(self) -> None:
+        """First check 5 s after failover, then every `leader.imbalance.check.interval.seconds`."""
+        await trio.sleep(5)
+        while True:
+            self.put(AutoPreferredReplicaLeaderElection())
+            await trio.sleep(self.config["leader.imbalance.check.interval.seconds"])
+
+    async def _check_leader_imbalance(self) -> None:
+        """Kafka's checkAndTriggerAutoLeaderRebalance: per preferred broker, the share of its
+        partitions led by someone else; above `leader.imbalance.per.broker.percentage` %, run a
+        preferred election for them (not while reassigning or deleting)."""
+        ctx = self.context
+        if self.reassignments.ongoing or ctx.topics_to_be_deleted:
+            return
+        by_preferred: dict[int, list[TopicPartition]] = {}
+        for tp in ctx.all_partitions():
+            if tp in ctx.partition_leadership and ctx.replicas(tp):
+                by_preferred.setdefault(ctx.replicas(tp)[0], []).append(tp)
+        limit = self.config["leader.imbalance.per.broker.percentage"] / 100
+        for broker, tps in sorted(by_preferred.items()):
+            not_led = [tp for tp in tps if ctx.partition_leadership[tp].leader != broker]
+            if not not_led or len(not_led) / len(tps) <= limit or broker not in ctx.live_broker_ids:
+                continue
+            candidates = [tp for tp in not_led if broker in ctx.partition_leadership[tp].isr]
+            log.info("[Controller id=%d] Leader imbalance ratio for broker %d is %.3f; starting preferred "
+                     "replica election for %s", self.broker_id, broker, len(not_led) / len(tps), candidates)
+            await self._elect_leaders(0, tuple(candidates))
 
     # ---- ISR changes made by leaders ----
 
@@ -332,7 +451,8 @@ class ActiveController:
                 self.context.partition_leadership[tp] = TopicPartitionStateZNode.decode(state[0], zk_version=state[1].version)
         if known and update_metadata:
             log.info("[Controller id=%d] Handling ISR change for partitions %s", self.broker_id, known)
-            self.batch.add_update_metadata(self.context.live_broker_ids, self._leaderships(known))
+            self.batch.add_update_metadata(self.context.live_broker_ids, self.leaderships(known))
+            await self.reassignments.on_isr_change(known)
 
     # ---- topics ----
 
@@ -364,13 +484,21 @@ class ActiveController:
 
     # ---- helpers ----
 
-    def _leadership(self, tp: TopicPartition) -> PartitionLeadership:
+    def leadership(self, tp: TopicPartition) -> PartitionLeadership:
         replicas = self.context.replicas(tp)
         offline = tuple(r for r in replicas if r not in self.context.live_broker_ids)
-        return PartitionLeadership(self.context.partition_leadership[tp], replicas, offline_replicas=offline)
+        moving = self.reassignments.ongoing.get(tp)
+        return PartitionLeadership(self.context.partition_leadership[tp], replicas,
+                                   adding_replicas=moving.adding if moving else (),
+                                   removing_replicas=moving.removing if moving else (),
+                                   offline_replicas=offline)
 
-    def _leaderships(self, partitions: list[TopicPartition]) -> dict[TopicPartition, PartitionLeadership]:
-        return {tp: self._leadership(tp) for tp in partitions if tp in self.context.partition_leadership}
+    def leaderships(self, partitions: list[TopicPartition]) -> dict[TopicPartition, PartitionLeadership]:
+        return {tp: self.leadership(tp) for tp in partitions if tp in self.context.partition_leadership}
+
+
+async def _always_unclean(topic: str) -> bool:
+    return True
 
 
 def _ids(ids: list[int]) -> str:

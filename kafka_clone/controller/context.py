@@ -24,6 +24,13 @@ def topic_uuid(topic_id: str | None) -> uuid.UUID:
     return uuid.UUID(bytes=base64.urlsafe_b64decode(topic_id + "=="))
 
 
+def topic_id_string(topic_id: uuid.UUID | None) -> str | None:
+    """The wire UUID back in the znode's base64 form (None for no id)."""
+    if topic_id is None or not topic_id.int:
+        return None
+    return base64.urlsafe_b64encode(topic_id.bytes).decode().rstrip("=")
+
+
 @attrs.define(eq=False)
 class ControllerContext:
     epoch: int = 0

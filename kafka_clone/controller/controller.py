@@ -34,8 +34,8 @@ from kafka_clone.server.config import KafkaConfig
 from zk.client import StateChangeHandler, ZNodeChangeHandler
 from zk.kafka_zk_client import ControllerMovedError, KafkaZkClient
 from zk.znodes import (
-    BrokerIdsZNode, BrokerIdZNode, ControllerZNode, DeleteTopicsZNode, IsrChangeNotificationZNode, TopicsZNode,
-    TopicZNode,
+    BrokerIdsZNode, BrokerIdZNode, ControllerZNode, DeleteTopicsZNode, IsrChangeNotificationZNode,
+    PreferredReplicaElectionZNode, ReassignPartitionsZNode, TopicPartitionStateZNode, TopicsZNode, TopicZNode,
 )
 
 log = logging.getLogger(__name__)
@@ -273,6 +273,11 @@ class KafkaController:
             zk.unregister_znode_change_handler(BrokerIdZNode.path(broker_id))
         for topic in self.context.all_topics:
             zk.unregister_znode_change_handler(TopicZNode.path(topic))
+        for path in (ReassignPartitionsZNode.path(), PreferredReplicaElectionZNode.path()):
+            zk.unregister_znode_change_handler(path)
+        if term.active is not None:
+            for tp in term.active.reassignments.ongoing:
+                zk.unregister_znode_change_handler(TopicPartitionStateZNode.path(*tp))
         if term.active is not None:
             term.active.channel.close()
         self.context.reset()

@@ -120,3 +120,59 @@ class TopicUncleanLeaderElectionEnable(ControllerEvent):
 
     topic: str
     needs_active_controller = True
+
+
+@attrs.frozen
+class ZkPartitionReassignment(ControllerEvent):
+    """`/admin/reassign_partitions` was created or changed (the old tool's path)."""
+
+    needs_active_controller = True
+
+
+@attrs.frozen
+class PartitionReassignmentIsrChange(ControllerEvent):
+    """A reassigning partition's state znode changed: maybe its new replicas are in the ISR."""
+
+    partition: tuple[str, int]
+    needs_active_controller = True
+
+
+@attrs.frozen
+class ApiPartitionReassignment(ControllerEvent):
+    """AlterPartitionReassignments: target replicas per partition (None cancels); `reply` gets
+    the error per partition."""
+
+    reassignments: tuple[tuple[tuple[str, int], tuple[int, ...] | None], ...]
+    reply: object = attrs.field(eq=False)
+    needs_active_controller = True
+
+
+@attrs.frozen
+class ListPartitionReassignments(ControllerEvent):
+    partitions: tuple[tuple[str, int], ...] | None
+    reply: object = attrs.field(eq=False)
+    needs_active_controller = True
+
+
+@attrs.frozen
+class ZkPreferredReplicaElection(ControllerEvent):
+    """`/admin/preferred_replica_election` was created (the old tool's path)."""
+
+    needs_active_controller = True
+
+
+@attrs.frozen
+class ApiElectLeaders(ControllerEvent):
+    """ElectLeaders (KIP-460): preferred (0) or unclean (1); None means every partition."""
+
+    election_type: int
+    partitions: tuple[tuple[str, int], ...] | None
+    reply: object = attrs.field(eq=False)
+    needs_active_controller = True
+
+
+@attrs.frozen
+class AutoPreferredReplicaLeaderElection(ControllerEvent):
+    """Periodic check of leader imbalance (`auto.leader.rebalance.enable`)."""
+
+    needs_active_controller = True

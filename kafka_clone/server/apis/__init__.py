@@ -32,7 +32,7 @@ HANDLERS: dict[ApiKey, Handler] = {}
 #: The API family modules; importing one registers its handlers.
 FAMILIES = (
     "api_versions", "metadata", "produce", "fetch", "offsets", "topics", "configs",
-    "controller_requests", "producer_ids",
+    "controller_requests", "producer_ids", "reassignments", "group",
 )
 
 
