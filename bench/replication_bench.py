@@ -42,8 +42,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import trio  # noqa: E402
 from confluent_kafka import KafkaException, Producer  # noqa: E402
-from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+from confluent_kafka.admin import AdminClient  # noqa: E402
+
+from kafka_clone.client import KafkaAdminClient, NewTopic  # noqa: E402
 
 from kafka_clone.lab import cluster as lab  # noqa: E402
 from zk import ensemble as zke  # noqa: E402
@@ -58,11 +61,16 @@ def _admin(bootstrap: str) -> AdminClient:
 
 def create_topic(bootstrap: str, name: str, *, partitions: int = 1, rf: int = 1,
                  assignment: list[list[int]] | None = None, timeout: float = 600.0) -> None:
-    topic = (NewTopic(name, num_partitions=len(assignment), replica_assignment=assignment) if assignment
-             else NewTopic(name, num_partitions=partitions, replication_factor=rf))
-    admin = _admin(bootstrap)  # keep the handle alive until the futures resolve
-    for future in admin.create_topics([topic], request_timeout=timeout).values():
-        future.result(timeout)
+    """CreateTopics at the controller with our own client, then wait for every partition's leader."""
+
+    async def create() -> None:
+        async with KafkaAdminClient.create(bootstrap, request_timeout_ms=int(timeout * 1000)) as admin:
+            topic = (NewTopic(name, replica_assignment=dict(enumerate(assignment))) if assignment
+                     else NewTopic(name, partitions, rf))
+            (result,) = await admin.create_topics([topic], timeout_ms=int(timeout * 1000))
+            result.check()
+
+    trio.run(create)
     wait_for(lambda: _all_led(bootstrap, name, partitions if not assignment else len(assignment)),
              timeout, f"leaders for {name}")
 

@@ -34,6 +34,7 @@ from cli.reassign_partitions import (
 from kafka_clone.common.topic import TopicPartition
 from tests.client.fake_broker import FakeClusterThread
 from tests.client.test_reassignment_admin import ReassignFakeCluster
+from tests.compat.conftest import bootstrap, kafka_cluster, topic_name  # noqa: F401 (fixtures)
 from zk.admin import BrokerMetadata, assign_replicas_to_brokers
 
 
