@@ -8,11 +8,16 @@ answers REBALANCE_IN_PROGRESS (or the coordinator moved). Each completed rebalan
 ``(generation, assignment)``; the caller assigns those partitions to a ``KafkaConsumer``, seeks
 them to ``committed()`` and commits its positions with ``commit()``. Closing sends LeaveGroup.
 
-Usage::
+Usage with the project's ``KafkaConsumer`` (what ``console-consumer --group`` needs)::
 
-    async with GroupMember.create(bootstrap, "group", ["topic"]) as member:
-        nursery.start_soon(member.run)
-        generation, partitions = await member.wait_assignment(after=0)
+    async with GroupMember.create(bootstrap, "group", ["topic"]) as member, trio.open_nursery() as n:
+        await n.start(member.run)                  # returns once the first assignment is in
+        generation = 0
+        while True:
+            generation = await member.follow_assignment(consumer, generation)
+            records = await consumer.poll(500)
+            ...                                    # use them
+            await member.commit_positions(consumer)  # Kafka's auto-commit, every auto.commit.interval.ms
 """
 
 from __future__ import annotations
@@ -201,6 +206,33 @@ class GroupMember:
             response = await conn.send(ApiKey.HEARTBEAT, None, gm.HeartbeatRequest(
                 group_id=self.group_id, generation_id=self.generation_id, member_id=self.member_id))
             self._check(response.error_code, "Heartbeat")
+
+    async def follow_assignment(self, consumer: Any, generation: int) -> int:
+        """If a generation newer than ``generation`` completed, assign its partitions to
+        ``consumer`` (a ``KafkaConsumer``) and seek each to its committed offset (partitions
+        without one start at the consumer's ``auto.offset.reset``). Returns the generation followed."""
+        if self.generation_id == generation:
+            await trio.lowlevel.checkpoint()
+            return generation
+        generation, partitions = self.generation_id, sorted(self.assignment)
+        consumer.assign(partitions)
+        for tp, offset in (await self.committed(partitions)).items():
+            if offset >= 0:
+                consumer.seek(tp, offset)
+        return generation
+
+    async def commit_positions(self, consumer: Any) -> bool:
+        """Commit ``consumer``'s positions; False if the generation ended meanwhile (the next
+        assignment will resume from the last successful commit: at-least-once)."""
+        positions = {tp: await consumer.position(tp) for tp in consumer.assignment()}
+        if not positions:
+            return True
+        try:
+            await self.commit(positions)
+        except (RebalanceInProgress, IllegalGeneration, UnknownMemberId) as exc:
+            log.info("Offset commit skipped: %s", exc)
+            return False
+        return True
 
     async def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         """The group's committed offsets for ``partitions`` (-1: none)."""

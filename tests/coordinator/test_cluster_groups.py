@@ -157,6 +157,13 @@ async def test_group_members_share_partitions_and_rebalance_on_leave(start_group
     assert a.assignment | b.assignment == {TopicPartition("shared", p) for p in range(4)}
     await a.commit({tp: 5 for tp in a.assignment})
     assert await b.committed(sorted(a.assignment)) == {tp: 5 for tp in a.assignment}
+    # What the console consumer does: follow the assignment, seek to the commits, commit positions.
+    from kafka_clone.client import KafkaConsumer
+    async with KafkaConsumer.create(bootstrap, auto_offset_reset="earliest") as consumer:
+        generation = await a.follow_assignment(consumer, 0)
+        assert generation == a.generation_id and consumer.assignment() == a.assignment
+        assert {tp: await consumer.position(tp) for tp in a.assignment} == {tp: 5 for tp in a.assignment}
+        assert await a.commit_positions(consumer)
     scope_b.cancel()
     await b.aclose()  # LeaveGroup
     with trio.fail_after(60):
