@@ -135,26 +135,29 @@ class ActiveController:
             self._watch_broker(broker_id)
             await zk.exists(BrokerIdZNode.path(broker_id), watch=True)
             self.channel.add_broker(info)
-        for topic in await zk.get_children(TopicsZNode.path(), watch=True):
-            await self._load_topic(topic)
+        await self._load_topics(await zk.get_children(TopicsZNode.path(), watch=True))
 
-    async def _load_topic(self, topic: str) -> list[TopicPartition]:
-        """Read a topic's assignment (with a data watch) and its partitions' state znodes."""
+    async def _load_topics(self, topics: list[str]) -> list[TopicPartition]:
+        """Read topics' assignments (with data watches) and their new partitions' state znodes,
+        pipelined (`ZkClient.get_many`), as Kafka's failover reads the cluster."""
         zk = self.zk_client.zk
-        self.zk_client.zk.register_znode_change_handler(ZNodeChangeHandler(
-            TopicZNode.path(topic), on_data_change=lambda: self.put(PartitionModifications(topic))))
-        got = await zk.get_or_none(TopicZNode.path(topic), watch=True)
-        if got is None:
-            return []
-        assignment = TopicZNode.decode(topic, got[0])
-        known = self.context.partition_assignments.get(topic, {})
-        self.context.all_topics.add(topic)
-        self.context.topic_ids[topic] = topic_uuid(assignment.topic_id)
-        self.context.partition_assignments[topic] = {p: tuple(r) for p, r in assignment.as_dict().items()}
-        self.reassignments.resume_from_context({(topic, p): assignment for p in assignment.as_dict()})
-        added = [(topic, p) for p in assignment.as_dict() if p not in known]
-        for tp in added:
-            state = await zk.get_or_none(TopicPartitionStateZNode.path(*tp))
+        for topic in topics:
+            zk.register_znode_change_handler(ZNodeChangeHandler(
+                TopicZNode.path(topic), on_data_change=lambda t=topic: self.put(PartitionModifications(t))))
+            await zk.exists(TopicZNode.path(topic), watch=True)
+        added: list[TopicPartition] = []
+        for topic, got in zip(topics, await zk.get_many([TopicZNode.path(t) for t in topics])):
+            if got is None:
+                continue
+            assignment = TopicZNode.decode(topic, got[0])
+            known = self.context.partition_assignments.get(topic, {})
+            self.context.all_topics.add(topic)
+            self.context.topic_ids[topic] = topic_uuid(assignment.topic_id)
+            self.context.partition_assignments[topic] = {p: tuple(r) for p, r in assignment.as_dict().items()}
+            self.reassignments.resume_from_context({(topic, p): assignment for p in assignment.as_dict()})
+            added += [(topic, p) for p in assignment.as_dict() if p not in known]
+        states = await zk.get_many([TopicPartitionStateZNode.path(*tp) for tp in added])
+        for tp, state in zip(added, states):
             if state is not None:
                 self.context.partition_leadership[tp] = TopicPartitionStateZNode.decode(state[0], zk_version=state[1].version)
         return added
@@ -464,15 +467,12 @@ class ActiveController:
         if not new_topics:
             return
         log.info("[Controller id=%d] New topics: [%s]", self.broker_id, ", ".join(new_topics))
-        added: list[TopicPartition] = []
-        for topic in new_topics:
-            added += await self._load_topic(topic)
-        await self._on_new_partition_creation(added)
+        await self._on_new_partition_creation(await self._load_topics(new_topics))
 
     async def _process_partition_modifications(self, topic: str) -> None:
         if topic not in self.context.all_topics or topic in self.context.topics_to_be_deleted:
             return
-        added = await self._load_topic(topic)
+        added = await self._load_topics([topic])
         if added:
             log.info("[Controller id=%d] New partitions to be added %s", self.broker_id, added)
             await self._on_new_partition_creation(added)

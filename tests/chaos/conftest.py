@@ -13,7 +13,7 @@ from kafka_clone.lab import cluster as lab
 from zk import ensemble as zke
 
 #: Short sessions for failure tests (the session ensemble's tickTime of 200 ms allows 0.4-4 s).
-SESSION_TIMEOUT_MS = 2000
+SESSION_TIMEOUT_MS = 3000
 
 
 @pytest.fixture
