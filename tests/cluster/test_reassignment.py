@@ -22,8 +22,12 @@ async def eventually(predicate, timeout: float = 60.0):
             await trio.sleep(0.05)
 
 
-async def three_brokers(start_broker):
-    servers = [(await start_broker(i, replica_fetch_wait_max_ms="100"))[0] for i in (1, 2, 3)]
+async def three_brokers(start_broker, scopes: dict | None = None):
+    """Three in-process brokers, the controller's connection; `scopes` gets each broker's scope."""
+    started = [await start_broker(i, replica_fetch_wait_max_ms="100") for i in (1, 2, 3)]
+    servers = [server for server, _ in started]
+    if scopes is not None:
+        scopes.update({server.broker_id: scope for server, scope in started})
 
     async def ready():
         return all(len(s.metadata_cache.alive_broker_ids()) == 3 for s in servers)
