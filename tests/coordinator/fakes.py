@@ -37,6 +37,8 @@ class FakeReplicaManager:
     on_become_follower: list = attrs.Factory(list)
     #: error code every replication wait answers (0: replicated)
     replication_error: int = 0
+    #: when set, replication waits for this event (a slow follower)
+    replication_gate: trio.Event | None = None
     appends: int = 0
 
     def log_for(self, topic: str, partition: int) -> Log:
@@ -67,4 +69,6 @@ class FakeReplicaManager:
 
     async def wait_for_replication(self, required: dict, timeout_ms: int) -> dict:
         await trio.lowlevel.checkpoint()
+        if self.replication_gate is not None:
+            await self.replication_gate.wait()
         return {tp: self.replication_error for tp in required}

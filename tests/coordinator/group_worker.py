@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import signal
 import sys
 
@@ -107,6 +109,9 @@ async def run_aiokafka(bootstrap: str, group: str, topic: str, assignor: str) ->
 
 def main() -> None:
     client, bootstrap, group, topic, assignor = sys.argv[1:6]
+    # The client's own log goes to stderr (the tests keep it per member); GROUP_WORKER_LOG=DEBUG for more.
+    logging.basicConfig(level=os.environ.get("GROUP_WORKER_LOG", "INFO"), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     signal.signal(signal.SIGTERM, _stop)
     if client == "kafka-python":
         run_kafka_python(bootstrap, group, topic, assignor)

@@ -279,3 +279,18 @@ async def test_offsets_expire_from_the_empty_time_or_the_commit(setup, autojump_
     # Explicit retention (OffsetCommit v2-4): the expire timestamp wins.
     await c.handle_commit_offsets("simple", "", None, -1, {("t", 0): OffsetAndMetadata(1, -1, "", now, now + 10)})
     assert m.expired_offsets(m.groups["simple"], now + 10) == [("t", 0)]
+
+
+async def test_a_rebalance_answers_the_leaders_sync_without_waiting_for_the_write(setup, autojump_clock):
+    c, rm, nursery = setup
+    a = await join_new(c)
+    rm.replication_gate = trio.Event()  # the assignment write hangs on replication
+    leader_sync = await in_background(nursery, c.handle_sync_group, "g", 1, a.member_id, None, None, None,
+                                      {a.member_id: b"x"})
+    assert "result" not in leader_sync
+    newcomer = await join(c)  # MEMBER_ID_REQUIRED: a pending member ...
+    await in_background(nursery, join, c, newcomer.member_id)  # ... that joins: a rebalance
+    assert leader_sync["result"].error_code == e.RebalanceInProgress.code
+    rm.replication_gate.set()
+    await trio.testing.wait_all_tasks_blocked()
+    assert c.manager.groups["g"].state is GroupState.PREPARING_REBALANCE

@@ -432,20 +432,30 @@ class GroupCoordinator(OffsetsAndAdmin):
         self._schedule_heartbeat(group, member)
         if group.is_state(STABLE):
             return SyncResult(0, group.protocol_type, group.protocol_name, member.assignment)
+        if member.awaiting_sync is not None:
+            # A repeated SyncGroup replaces the parked one (its client gave up on it).
+            member.awaiting_sync.send(SyncResult(RebalanceInProgress.code))
         member.awaiting_sync = reply = Reply()
         if group.is_leader(member_id):
-            assignment = {mid: bytes(assignments.get(mid, b"")) for mid in group.members}
-            generation = group.generation_id
-            code = await self.manager.store_group(group, assignment)
-            if group.is_state(COMPLETING) and group.generation_id == generation \
-                    and self.manager.groups.get(group_id) is group:
-                if code:
-                    self._reset_and_propagate_assignment_error(group, code)
-                    self._maybe_prepare_rebalance(group, f"Error {code} when storing group assignment during SyncGroup")
-                else:
-                    self._set_and_propagate_assignment(group, assignment)
-                    group.transition_to(STABLE)
+            # The write runs on its own, like Kafka's storeGroup callback: if the group rebalances
+            # meanwhile, every parked SyncGroup (the leader's too) is answered at once.
+            assert self._nursery is not None
+            self._nursery.start_soon(self._store_assignment, group,
+                                     {mid: bytes(assignments.get(mid, b"")) for mid in group.members})
         return await reply.wait()
+
+    async def _store_assignment(self, group: GroupMetadata, assignment: dict[str, bytes]) -> None:
+        generation = group.generation_id
+        code = await self.manager.store_group(group, assignment)
+        if not (group.is_state(COMPLETING) and group.generation_id == generation
+                and self.manager.groups.get(group.group_id) is group):
+            return
+        if code:
+            self._reset_and_propagate_assignment_error(group, code)
+            self._maybe_prepare_rebalance(group, f"Error {code} when storing group assignment during SyncGroup")
+        else:
+            self._set_and_propagate_assignment(group, assignment)
+            group.transition_to(STABLE)
 
     def _set_and_propagate_assignment(self, group: GroupMetadata, assignment: dict[str, bytes]) -> None:
         for member in group.members.values():
