@@ -17,6 +17,9 @@ import click
 import trio
 
 from cli.console import console_consumer, console_producer
+from cli.consumer_groups import consumer_groups
+from cli.leader_election import leader_election
+from cli.reassign_partitions import reassign_partitions
 from cli.topics import topics
 from kafka_clone.lab import cluster as lab
 from kafka_clone.server.broker import BrokerStartupError
@@ -296,10 +299,14 @@ def demo_tour(directory: str, keep: bool) -> None:
     tour(directory, keep=keep, echo=click.echo)
 
 
-# Kafka's tools, with their option names (kafka-topics.sh, kafka-console-*.sh).
+# Kafka's tools, with their option names (kafka-topics.sh, kafka-console-*.sh, kafka-consumer-groups.sh,
+# kafka-reassign-partitions.sh, kafka-leader-election.sh).
 main.add_command(topics)
 main.add_command(console_producer)
 main.add_command(console_consumer)
+main.add_command(consumer_groups)
+main.add_command(reassign_partitions)
+main.add_command(leader_election)
 
 
 if __name__ == "__main__":
