@@ -206,3 +206,47 @@ def test_unclean_election_off_keeps_data_on_trades_it_for_availability(lab_clust
         future.result(30)
     assert wait_until(lambda: partition_info(lab_cluster, "unclean").leader == 2, timeout=DEADLINE)
     assert consume_values(bootstrap, "unclean", 50, timeout=20) == list(range(50))
+
+
+def test_kip101_diverged_logs_are_reconciled_by_leader_epoch(lab_cluster):
+    """KIP-101's second scenario: two replicas crash together with different uncommitted tails.
+
+    Broker 1 leads, broker 3 follows. Broker 3 is frozen (so it cannot fetch), broker 1 takes a
+    record that only it has (acks=1), then both are killed. Broker 3 comes back first, leads a new
+    epoch and takes a different record at the same offset. When broker 1 returns, it must truncate
+    its diverged record by asking for the end of its epoch (not keep it, as high-watermark
+    truncation could), so both logs end up identical.
+    """
+    bootstrap = lab_cluster.data["bootstrap_servers"]
+    create_with_assignment(bootstrap, "diverge", {0: [1, 3]})
+    assert wait_until(lambda: (i := partition_info(lab_cluster, "diverge")) is not None and len(i.isrs) == 2)
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+    p.produce("diverge", b"m0", partition=0)
+    assert p.flush(30) == 0
+    follower_pid = lab_cluster.broker(3)["pid"]
+    zke.kill_pid(follower_pid, signal.SIGSTOP)
+    only_on_1 = Producer({"bootstrap.servers": bootstrap, "acks": "1"})
+    only_on_1.produce("diverge", b"m1-uncommitted", partition=0)
+    assert only_on_1.flush(30) == 0
+    lab.kill(lab_cluster.dir, broker=1)
+    # Killed while still frozen: a fetch response carrying m1 may sit unread in its socket.
+    lab.kill(lab_cluster.dir, broker=3)
+    assert wait_until(lambda: partition_info(lab_cluster, "diverge").leader == -1, timeout=DEADLINE)
+    lab.start(lab_cluster.dir, broker=3)
+    assert wait_until(lambda: partition_info(lab_cluster, "diverge").leader == 3, timeout=DEADLINE)
+    fresh = Producer({"bootstrap.servers": bootstrap, "acks": "1"})
+    fresh.produce("diverge", b"m2", partition=0)
+    assert fresh.flush(60) == 0
+    lab.start(lab_cluster.dir, broker=1)
+    assert wait_until(lambda: 1 in partition_info(lab_cluster, "diverge").isrs, timeout=DEADLINE)
+    assert wait_until(lambda: _log_bytes(lab_cluster, 1, "diverge") == _log_bytes(lab_cluster, 3, "diverge"),
+                      timeout=DEADLINE)
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "verify", "enable.auto.commit": False})
+    c.assign([TopicPartition("diverge", 0, 0)])
+    values, deadline = [], time.monotonic() + 30
+    while len(values) < 2 and time.monotonic() < deadline:
+        m = c.poll(0.5)
+        if m is not None and m.error() is None:
+            values.append(m.value())
+    c.close()
+    assert values == [b"m0", b"m2"]
