@@ -133,6 +133,8 @@ class KafkaServer:
         self.producer_id_manager = ProducerIdManager(self.broker_id, kzk.zk)
         self.topic_admin = ZkAdminManager(self)
         self.dynamic_config_manager = DynamicConfigManager(kzk, cfg, self.log_manager)
+        self.dynamic_config_manager.add_broker_config_listener(self.replica_manager.on_broker_config)
+        self.dynamic_config_manager.add_topic_config_listener(self._remember_topic_overrides)
         async with trio.open_nursery() as nursery:
             await nursery.start(self.dynamic_config_manager.run)
             await nursery.start(functools.partial(
@@ -160,6 +162,9 @@ class KafkaServer:
 
     def _high_watermarks(self) -> dict[tuple[str, int], int]:
         return {tp: p.high_watermark for tp, p in self.replica_manager.partitions.items() if p.log is not None}
+
+    def _remember_topic_overrides(self, topic: str, overrides: dict[str, str]) -> None:
+        self.replica_manager.topic_overrides[topic] = dict(overrides)
 
     def _on_topic_config_change(self, topic: str, overrides: dict[str, str]) -> None:
         # Kafka 2.8: enabling unclean election on a topic makes the controller retry its

@@ -40,7 +40,7 @@ from kafka_clone.log.log_config import LogConfig
 from kafka_clone.protocol.errors import KafkaError
 from kafka_clone.server.config import KafkaConfig
 from kafka_clone.server.topic_configs import broker_log_defaults, effective_log_config
-from zk.admin_zk_client import TOPIC, AdminZkClient
+from zk.admin_zk_client import BROKER, TOPIC, AdminZkClient
 from zk.client import NoNodeError, StateChangeHandler, ZkError, ZNodeChildChangeHandler
 from zk.kafka_zk_client import KafkaZkClient
 from zk.znodes import ConfigEntityChangeNotificationSequenceZNode, ConfigEntityChangeNotificationZNode, ZNodeDecodeError
@@ -87,6 +87,7 @@ class DynamicConfigManager:
     #: The overrides last applied per topic (what ``/config/topics/<t>`` said).
     topic_overrides: dict[str, dict[str, str]] = attrs.Factory(dict)
     _listeners: list[TopicConfigListener] = attrs.Factory(list)
+    _broker_listeners: list[Callable[[str, dict[str, str]], None]] = attrs.Factory(list)
     _wakeup: trio.Event = attrs.Factory(trio.Event)
     _defaults: dict[str, Any] = attrs.Factory(dict)
     _processed: int = 0
@@ -98,6 +99,10 @@ class DynamicConfigManager:
     @property
     def admin_zk_client(self) -> AdminZkClient:
         return AdminZkClient(self.zk_client)
+
+    def add_broker_config_listener(self, listener: Callable[[str, dict[str, str]], None]) -> None:
+        """Register ``listener(entity, overrides)`` for `/config/brokers/<id>` and `<default>`."""
+        self._broker_listeners.append(listener)
 
     def add_topic_config_listener(self, listener: TopicConfigListener) -> None:
         """Register ``listener(topic, overrides)``; it runs in this task and must not block."""
@@ -144,6 +149,14 @@ class DynamicConfigManager:
     async def _load_all_topic_configs(self) -> None:
         for topic, overrides in (await self.admin_zk_client.fetch_all_entity_configs(TOPIC)).items():
             self._apply_topic(topic, overrides)
+        for entity, overrides in (await self.admin_zk_client.fetch_all_entity_configs(BROKER)).items():
+            self._apply_broker(entity, overrides)
+
+    def _apply_broker(self, entity: str, overrides: dict[str, str]) -> None:
+        """Dynamic broker configs (KIP-226) are stored; the listeners apply what they know
+        (the replication throttle rates)."""
+        for listener in self._broker_listeners:
+            listener(entity, dict(overrides))
 
     async def _process_notifications(self) -> None:
         """One pass of ``ZkNodeChangeNotificationListener.processNotifications``.
@@ -186,6 +199,8 @@ class DynamicConfigManager:
             return
         if entity_type == TOPIC:
             self._apply_topic(entity_name, overrides)
+        elif entity_type == BROKER:
+            self._apply_broker(entity_name, overrides)
         else:
             log.info("Stored %s config for %s noted; %s configs are not applied dynamically by kafka-clone",
                      entity_type, entity_name, entity_type)

@@ -176,7 +176,13 @@ class ReplicaFetcher:
 
     async def _fetch(self, conn: BrokerConnection) -> None:
         cfg = self._config
-        states = {tp: s for tp, s in self.partitions.items() if not s.truncating}
+        rm = self.replica_manager
+        states = {tp: s for tp, s in self.partitions.items()
+                  if not s.truncating and not rm.should_follower_throttle(s.partition)}
+        if not states:
+            # Every partition is throttled right now: wait for the quota window to move on.
+            await trio.sleep(cfg["replica.fetch.backoff.ms"] / 1000)
+            return
         by_topic: dict[str, list[fm.FetchPartition]] = {}
         for tp, s in states.items():
             by_topic.setdefault(tp[0], []).append(fm.FetchPartition(
@@ -217,6 +223,11 @@ class ReplicaFetcher:
                 s.truncating = True
                 return
             partition.producer_state.append_replicated(records)
+            rm = self.replica_manager
+            if rm.follower_quota.is_throttled(
+                    rm.topic_overrides.get(tp[0], {}).get("follower.replication.throttled.replicas"),
+                    tp[1], rm.broker_id):
+                rm.follower_quota.record(len(records), trio.current_time())
             if info.records_count:
                 self.replica_manager.on_follower_append(partition)
         s.fetch_offset = plog.log_end_offset

@@ -38,6 +38,7 @@ from kafka_clone.server.producer_state import ProducerStateManager
 from kafka_clone.server.purgatory import DelayedOperationPurgatory
 from kafka_clone.server.config import KafkaConfig
 from kafka_clone.server.replica_fetcher import ReplicaFetcherManager
+from kafka_clone.server.replication_quota import ReplicationQuotaManager
 from zk.client import BadVersionError, ZkError
 from zk.kafka_zk_client import KafkaZkClient
 from zk.znodes import IsrChangeNotificationSequenceZNode, LeaderAndIsr, TopicPartitionStateZNode
@@ -85,6 +86,33 @@ class ReplicaManager:
     _last_isr_change_s: float = 0.0
     _last_isr_propagation_s: float = 0.0
     _isr_updates_in_flight: set[TopicPartition] = attrs.Factory(set)
+    #: KIP-73 replication throttles (rates from dynamic broker configs) and the topic overrides
+    #: naming the throttled replicas (kept up to date by the DynamicConfigManager).
+    leader_quota: ReplicationQuotaManager = attrs.Factory(ReplicationQuotaManager)
+    follower_quota: ReplicationQuotaManager = attrs.Factory(ReplicationQuotaManager)
+    topic_overrides: dict[str, dict[str, str]] = attrs.Factory(dict)
+    _broker_overrides: dict[str, dict[str, str]] = attrs.Factory(dict)
+
+    def on_broker_config(self, entity: str, overrides: dict[str, str]) -> None:
+        """`/config/brokers/<id>` beats `/config/brokers/<default>` (KIP-226's precedence)."""
+        self._broker_overrides[entity] = overrides
+        mine = self._broker_overrides.get(str(self.broker_id), {})
+        default = self._broker_overrides.get("<default>", {})
+        for name, quota in (("leader.replication.throttled.rate", self.leader_quota),
+                            ("follower.replication.throttled.rate", self.follower_quota)):
+            quota.update_rate(mine.get(name, default.get(name)))
+
+    def should_leader_throttle(self, p: Partition, replica_id: int) -> bool:
+        """Kafka's shouldLeaderThrottle: a throttled partition, an out-of-sync follower, the
+        leader's replication rate over its quota."""
+        config = self.topic_overrides.get(p.topic, {}).get("leader.replication.throttled.replicas")
+        return (replica_id not in p.isr and self.leader_quota.is_throttled(config, p.partition, self.broker_id)
+                and self.leader_quota.is_quota_exceeded(trio.current_time()))
+
+    def should_follower_throttle(self, p: Partition) -> bool:
+        config = self.topic_overrides.get(p.topic, {}).get("follower.replication.throttled.replicas")
+        return (self.broker_id not in p.isr and self.follower_quota.is_throttled(config, p.partition, self.broker_id)
+                and self.follower_quota.is_quota_exceeded(trio.current_time()))
 
     @property
     def replica_lag_time_max_ms(self) -> int:

@@ -83,6 +83,14 @@ def _read_all(ctx: RequestContext, wanted, version: int):
     for topic, fp in wanted:
         try:
             partition = rm.get_partition(topic, fp.partition)
+            if from_follower and rm.should_leader_throttle(partition, body.replica_id):
+                # KIP-73: over the leader's replication quota, a throttled catching-up replica
+                # gets no data this round (and its wait is not cut short by it).
+                responses.append(FetchablePartitionResponse(
+                    partition=fp.partition, error_code=0, high_watermark=partition.high_watermark,
+                    last_stable_offset=partition.high_watermark,
+                    log_start_offset=partition.log.log_start_offset, record_set=b""))
+                continue
             result = partition.read_records(fp.fetch_offset, min(fp.partition_max_bytes, limit),
                                             current_leader_epoch=fp.current_leader_epoch,
                                             from_follower=from_follower, min_one_message=min_one_message)
@@ -97,6 +105,10 @@ def _read_all(ctx: RequestContext, wanted, version: int):
             min_one_message = False
             limit = max(0, limit - size)
             total += size
+            if from_follower and rm.leader_quota.is_throttled(
+                    rm.topic_overrides.get(topic, {}).get("leader.replication.throttled.replicas"),
+                    fp.partition, rm.broker_id):
+                rm.leader_quota.record(size, trio.current_time())
         responses.append(FetchablePartitionResponse(
             partition=fp.partition, error_code=0, high_watermark=result.high_watermark,
             last_stable_offset=result.high_watermark, log_start_offset=result.log_start_offset,
