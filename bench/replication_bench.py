@@ -14,9 +14,12 @@ and prints:
   limit) while the partition's leader -- never the controller, so the figure is not mixed with a
   controller failover -- is stopped with kill -9, then (on a fresh topic) with SIGTERM, i.e. a
   controlled shutdown. The figure is the longest gap between consecutive successful deliveries
-  (delivery-report times). kill -9 is bounded below by the ZooKeeper session timeout: nobody
-  knows the broker is gone before its ephemeral znode expires.
-* **failover**: a cluster holding one topic of P partitions (RF=3), then kill -9 of the
+  (delivery-report times). kill -9 waits for the ZooKeeper session to expire: nobody knows the
+  broker is gone before its ephemeral znode vanishes. ZooKeeper expires a session a session
+  timeout after it last heard from it and the client pings every third of that, so expiry comes
+  2/3 to 1 session timeout after the kill.
+* **failover**: a cluster holding P partitions (RF=3 unless given; topics of at most 1,000
+  partitions, see ``--partitions-per-topic``), then kill -9 of the
   controller. Three times from the kill: the new `/controller` znode in ZooKeeper (session
   expiry + election), the new controller's log line "Initialized controller epoch" (end of
   `onControllerFailover`: context read from ZooKeeper, UpdateMetadata and LeaderAndIsr sent,
@@ -263,15 +266,18 @@ def _initialized_at(d: Path, broker: int, after: float) -> float | None:
     return found
 
 
-def bench_failover(base: Path, partitions: int) -> None:
-    d = base / f"failover-{partitions}"
+def bench_failover(base: Path, partitions: int, rf: int, per_topic: int) -> None:
+    d = base / f"failover-{partitions}-rf{rf}"
     c = lab.up(d, brokers=3, zookeepers=1, config={"auto.leader.rebalance.enable": "false"},
                timeout=120)
     try:
         bs = c.data["bootstrap_servers"]
         t0 = time.monotonic()
-        create_topic(bs, "many", partitions=partitions, rf=3, timeout=1800)
-        wait_for(lambda: _all_led(bs, "many", partitions, full_isr=True), 1800, "full ISRs", 1.0)
+        sizes = [min(per_topic, partitions - i) for i in range(0, partitions, per_topic)]
+        topics = {f"many-{i}": n for i, n in enumerate(sizes)}
+        for name, n in topics.items():
+            create_topic(bs, name, partitions=n, rf=rf, timeout=1800)
+            wait_for(lambda: _all_led(bs, name, n, full_isr=True), 1800, f"full ISRs of {name}", 1.0)
         created = time.monotonic() - t0
         old = _controller(d)
         survivor = next(b for b in c.data["brokers"] if b["id"] != old)
@@ -283,18 +289,21 @@ def bench_failover(base: Path, partitions: int) -> None:
         new = _controller(d)
 
         def clients_see_it() -> bool:
-            md = _metadata(survivor_bs, "many")
+            # With RF=1 the dead broker's partitions stay offline: only the others must be led.
+            md = _metadata(survivor_bs)
             live = set(md.brokers)
-            t = md.topics.get("many")
-            return (md.controller_id == new and t is not None
-                    and all(p.leader in live and p.leader != old for p in t.partitions.values()))
+            return md.controller_id == new and all(
+                name in md.topics and len(md.topics[name].partitions) == n
+                and all(p.leader in live and p.leader != old for p in md.topics[name].partitions.values()
+                        if rf > 1 or p.replicas != [old])
+                for name, n in topics.items())
 
         wait_for(clients_see_it, 600, "metadata with the new controller and live leaders", 0.05)
         t_clients = time.monotonic() - t_kill
         wait_for(lambda: _initialized_at(d, new, wall_kill) is not None, 60, "the log line", 0.2)
         t_init = _initialized_at(d, new, wall_kill) - wall_kill
-        print(f"failover: {partitions:6d} partitions x RF3 (created in {created:.0f} s): kill -9 of "
-              f"controller {old} -> new /controller {t_znode:6.2f} s, 'Initialized controller epoch' "
+        print(f"failover: {partitions:6d} partitions x RF{rf} in {len(topics)} topic(s) (created in {created:.0f} s): "
+              f"kill -9 of controller {old} -> new /controller {t_znode:6.2f} s, 'Initialized controller epoch' "
               f"{t_init:6.2f} s (failover work {t_init - t_znode:5.2f} s), clients see new controller "
               f"and live leaders {t_clients:6.2f} s")
     finally:
@@ -304,19 +313,25 @@ def bench_failover(base: Path, partitions: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=300000)
-    ap.add_argument("--partitions", default="1000,10000")
+    ap.add_argument("--partitions", default="1000:3,3000:3,10000:1",
+                    help="comma list of PARTITIONS[:RF] for the failover figures")
+    ap.add_argument("--partitions-per-topic", type=int, default=1000,
+                    help="split the partitions over topics of at most this many (one ZooKeeper multi per topic "
+                         "must stay under jute.maxbuffer)")
     ap.add_argument("--skip", default="", help="comma list of: throughput, unavailability, failover")
+    ap.add_argument("--dir", help="keep the clusters' directories (logs, data) here instead of a temporary one")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     with tempfile.TemporaryDirectory(prefix=f"replbench-{uuid.uuid4().hex[:6]}-") as tmp:
-        base = Path(tmp)
+        base = Path(args.dir) if args.dir else Path(tmp)
         if "throughput" not in skip:
             bench_throughput(base, args.records)
         if "unavailability" not in skip:
             bench_unavailability(base)
         if "failover" not in skip:
-            for p in (int(x) for x in args.partitions.split(",") if x):
-                bench_failover(base, p)
+            for spec in filter(None, args.partitions.split(",")):
+                count, _, rf = spec.partition(":")
+                bench_failover(base, int(count), int(rf or 3), args.partitions_per_topic)
     sys.stdout.flush()
     os._exit(0)  # librdkafka threads of closed clients must not delay the exit
 
