@@ -193,7 +193,8 @@ async def test_version_specific_shapes_over_the_wire(start_group_broker):
         gm.MemberIdentity(member_id=v3.member_id), gm.MemberIdentity(member_id="nobody"))))
     assert leave3.error_code == 0 and [m.error_code for m in leave3.members] == [0, e.UnknownMemberId.code]
     # OffsetFetch: a top-level error from v2, per partition before.
-    empty_id = oc.OffsetFetchRequest(group_id="", topics=(oc.OffsetFetchRequestTopic(name="t", partition_indexes=(0,)),))
+    empty_id = oc.OffsetFetchRequest(group_id="", topics=(
+        oc.OffsetFetchRequestTopic(name="t", partition_indexes=(0,)),))
     none = await conn.send(ApiKey.OFFSET_FETCH, 1, oc.OffsetFetchRequest(
         group_id="v-group", topics=(oc.OffsetFetchRequestTopic(name="t", partition_indexes=(0,)),)))
     assert none.topics[0].partitions[0].committed_offset == -1 and none.topics[0].partitions[0].error_code == 0
@@ -205,7 +206,8 @@ async def test_version_specific_shapes_over_the_wire(start_group_broker):
     assert [(g.group_id, g.group_state, g.error_code) for g in described.groups] == [
         ("v-group", "Empty", 0), ("missing", "Dead", 0)]
     deleted = await conn.send(ApiKey.DELETE_GROUPS, 2, ga.DeleteGroupsRequest(groups_names=("v-group", "missing")))
-    assert [(r.group_id, r.error_code) for r in deleted.results] == [("v-group", 0), ("missing", e.GroupIdNotFound.code)]
+    assert [(r.group_id, r.error_code) for r in deleted.results] == [
+        ("v-group", 0), ("missing", e.GroupIdNotFound.code)]
     gone = await conn.send(ApiKey.OFFSET_DELETE, 0, oc.OffsetDeleteRequest(group_id="v-group", topics=()))
     assert gone.error_code == e.GroupIdNotFound.code
     await conn.aclose()

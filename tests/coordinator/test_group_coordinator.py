@@ -266,8 +266,8 @@ async def test_offsets_expire_from_the_empty_time_or_the_commit(setup, autojump_
     a = await join_new(c)
     await c.handle_sync_group("g", 1, a.member_id, None, None, None, {})
     now = wall_clock_ms()
-    await c.handle_commit_offsets("g", a.member_id, None, 1, {("t", 0): OffsetAndMetadata(1, -1, "", now - 30 * day),
-                                                              ("gone", 0): OffsetAndMetadata(1, -1, "", now - 30 * day)})
+    old = OffsetAndMetadata(1, -1, "", now - 30 * day)
+    await c.handle_commit_offsets("g", a.member_id, None, 1, {("t", 0): old, ("gone", 0): old})
     group = m.groups["g"]
     # Stable consumer group: only topics nobody subscribes to any more expire, from their commit.
     assert m.expired_offsets(group, now) == [("gone", 0)]

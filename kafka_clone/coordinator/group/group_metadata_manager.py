@@ -9,15 +9,18 @@
   when the commit asked for a retention (OffsetCommit v2-4); a group is ``GroupMetadataKey`` v2
   ``(group)`` -> ``GroupMetadataValue`` v3. A null value (tombstone) deletes; the topic is
   compacted, so the latest record per key is the state.
-- Becoming leader of a partition loads it (reads the whole log, as 2.8's ``doLoadGroupsAndOffsets``
-  with ``FetchLogEnd``: a new leader's high watermark may still lag; the last record per key wins); until then requests for its groups get COORDINATOR_LOAD_IN_PROGRESS. Losing the
-  leadership unloads it (its groups become Dead and are forgotten here).
+- Becoming leader of a partition loads it: it reads the whole log, as 2.8's
+  ``doLoadGroupsAndOffsets`` does with ``FetchLogEnd`` (a new leader's high watermark may still
+  lag), the last record per key winning; until then requests for its groups get
+  COORDINATOR_LOAD_IN_PROGRESS. Losing the leadership unloads it (its groups become Dead and are
+  forgotten here).
 - Writes go through the leader's normal append path with ``offsets.commit.required.acks`` (-1)
   and wait up to ``offsets.commit.timeout.ms`` for replication; failures map to the coordinator
   errors Kafka's ``storeOffsets``/``storeGroup`` return.
 - Offsets expire ``offsets.retention.minutes`` after the group became Empty (KIP-211), or after
   their commit for topics a live consumer group no longer subscribes to and for groups that only
-  hold offsets (no protocol type); an explicit expire timestamp (old commits) wins. An Empty group whose offsets are all gone becomes Dead.
+  hold offsets (no protocol type); an explicit expire timestamp (old commits) wins. An Empty
+  group whose offsets are all gone becomes Dead.
 
 Owned by the trio thread, like the coordinator that uses it.
 """
