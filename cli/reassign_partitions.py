@@ -493,7 +493,7 @@ def _usage(message: str) -> ToolError:
     return ToolError(message)
 
 
-def check_args(o: dict[str, Any], given: set[str]) -> str:
+def check_args(given: set[str]) -> str:
     """The action to run, after Kafka's checks; ``given`` holds the option names on the line."""
     actions = [a for a in ACTIONS if a in given]
     if len(actions) != 1:
@@ -562,7 +562,7 @@ def reassign_partitions(ctx: click.Context, **options: Any) -> None:
     given = {p.name.replace("list_", "list").replace("_", "-") for p in ctx.command.params  # type: ignore[union-attr]
              if p.name and ctx.get_parameter_source(p.name) is click.core.ParameterSource.COMMANDLINE}
     options["list"] = options.pop("list_")
-    options["action"] = check_args(options, given)
+    options["action"] = check_args(given)
     options["throttle"] = -1 if options["throttle"] is None else options["throttle"]
     if options["replica_alter_log_dirs_throttle"] is None:
         options["replica_alter_log_dirs_throttle"] = -1

@@ -7,7 +7,7 @@ bookkeeping of ``ReassignPartitionsCommand`` (``calculateProposedMoveMap``,
 ``clearAllThrottles``), as async functions over ``KafkaAdminClient``.
 
 Routing, as in the Java client (``ControllerNodeProvider``): the three APIs go to the controller
-named in Metadata. A NOT_CONTROLLER answer -- top level or per partition -- means the controller
+named in Metadata (``KafkaAdminClient._controller_connection``, shared with CreateTopics). A NOT_CONTROLLER answer -- top level or per partition -- means the controller
 moved: refresh metadata, back off ``retry.backoff.ms`` and resend the affected partitions, until
 the call's timeout. Throttles are IncrementalAlterConfigs: broker resources go to that broker,
 topic resources to any broker.
