@@ -36,11 +36,8 @@ from typing import Any
 import attrs
 import trio
 
-from kafka_clone.protocol import API_REGISTRY, ApiKey, ClientConnection, InvalidResponseError, NEED_DATA, Response
-from kafka_clone.protocol.api_keys import response_header_version
-from kafka_clone.protocol.codec import DecodeError, decode_message
-from kafka_clone.protocol.errors import InvalidRequestError, UnsupportedVersion, error_for_code
-from kafka_clone.protocol.headers import decode_response_header
+from kafka_clone.protocol import API_REGISTRY, ApiKey, ClientConnection, InvalidResponseError, NEED_DATA
+from kafka_clone.protocol.errors import UnsupportedVersion, error_for_code
 from kafka_clone.protocol.messages.api_versions import ApiVersionsRequest, ApiVersionsResponse
 
 from .errors import KafkaConnectionError, KafkaTimeoutError
@@ -74,49 +71,6 @@ def negotiate_versions(broker_ranges: Mapping[int, tuple[int, int]]) -> dict[Api
         if lo <= hi:
             chosen[key] = hi
     return chosen
-
-
-class _LenientClientConnection(ClientConnection):
-    """``ClientConnection`` that ignores bytes after the end of a response body.
-
-    Kafka's Java client reads what the schema describes and ignores the rest (the broker side of
-    our protocol layer already does, ``framing.decode_request``), but
-    ``client_connection.decode_response`` insists on an exact end. librdkafka's mock cluster
-    sends Metadata v11 with one extra byte, so we decode leniently here. The in-order matching
-    is the same as the base class's.
-    """
-
-    def next_response(self) -> Any:
-        try:
-            frame = self._frames.next_frame()
-        except InvalidRequestError as exc:  # FrameBuffer's word for a bad size prefix
-            raise InvalidResponseError(str(exc)) from None
-        if frame is None:
-            return NEED_DATA
-        if not self._in_flight:
-            raise InvalidResponseError("response received with no request in flight")
-        expected = self._in_flight.popleft()
-        response = _decode_response(frame, expected.api_key, expected.api_version)
-        if response.correlation_id != expected.correlation_id:
-            raise InvalidResponseError(
-                f"correlation id {response.correlation_id} does not match the expected "
-                f"{expected.correlation_id} ({expected.api_key.name})"
-            )
-        return response
-
-
-def _decode_response(payload: bytes, api_key: ApiKey, version: int) -> Response:
-    spec = API_REGISTRY[api_key]
-    view = memoryview(payload)
-    try:
-        header, pos = decode_response_header(view, response_header_version(api_key, version))
-        if api_key == ApiKey.API_VERSIONS and version > 0 and len(view) >= pos + 2 and view[pos:pos + 2] != b"\0\0":
-            # KIP-511: an ApiVersions error answer is a v0 body.
-            version = 0
-        body, _ = decode_message(spec.response, view, version, pos, exact=False)
-    except DecodeError as exc:
-        raise InvalidResponseError(f"malformed {spec.name} v{version} response: {exc}") from None
-    return Response(header.correlation_id, api_key, version, body, len(payload))
 
 
 @attrs.define(eq=False)
@@ -203,7 +157,7 @@ class BrokerConnection:
         Negotiates versions like ``connect`` (ApiVersions at ``api_versions_version``, default
         our maximum); on failure the stream is closed.
         """
-        conn = cls(host, port, node_id, client_id, request_timeout_ms, stream, _LenientClientConnection(client_id))
+        conn = cls(host, port, node_id, client_id, request_timeout_ms, stream, ClientConnection(client_id))
         version = api_versions_version
         if version is None:
             version = API_REGISTRY[ApiKey.API_VERSIONS].max_version
@@ -227,7 +181,7 @@ class BrokerConnection:
             raise KafkaConnectionError(
                 f"Connection to {where} could not be established. Broker may not be available. ({exc or 'timed out'})"
             ) from None
-        return cls(host, port, node_id, client_id, request_timeout_ms, stream, _LenientClientConnection(client_id))
+        return cls(host, port, node_id, client_id, request_timeout_ms, stream, ClientConnection(client_id))
 
     async def __aenter__(self) -> BrokerConnection:
         return self

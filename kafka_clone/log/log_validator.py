@@ -60,9 +60,8 @@ def validate_batches(view: memoryview, config: LogConfig, now: int, *, from_clie
     return headers, records_count
 
 
-def _validate_client_batch(header: rec.RecordBatchHeader, view: memoryview, pos: int, config: LogConfig,
-                           now: int, check_ts: bool) -> None:
-    """Per-batch checks of Kafka's ``LogValidator`` for batches coming from a producer."""
+def validate_client_batch_header(header: rec.RecordBatchHeader) -> None:
+    """The header checks of Kafka's ``LogValidator`` for a batch coming from a producer."""
     if header.base_offset != 0:
         raise InvalidRecord(f"batch base offset must be 0 from a client, got {header.base_offset}")
     if header.records_count <= 0 or header.last_offset_delta + 1 != header.records_count:
@@ -72,6 +71,12 @@ def _validate_client_batch(header: rec.RecordBatchHeader, view: memoryview, pos:
         raise InvalidRecord("clients may not produce control batches")
     if header.producer_id >= 0 and header.base_sequence < 0:
         raise InvalidRecord(f"idempotent batch of producer {header.producer_id} has no base sequence")
+
+
+def _validate_client_batch(header: rec.RecordBatchHeader, view: memoryview, pos: int, config: LogConfig,
+                           now: int, check_ts: bool) -> None:
+    """Per-batch checks of Kafka's ``LogValidator`` for batches coming from a producer."""
+    validate_client_batch_header(header)
     if check_ts and (abs(header.max_timestamp - now) > config.message_timestamp_difference_max_ms
                      or abs(header.base_timestamp - now) > config.message_timestamp_difference_max_ms):
         raise InvalidTimestamp(f"batch timestamps are more than {config.message_timestamp_difference_max_ms} ms from now")

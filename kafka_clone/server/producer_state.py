@@ -60,6 +60,7 @@ import attrs
 import crc32c
 
 from kafka_clone.log.clock import Clock, wall_clock_ms
+from kafka_clone.log.log_validator import validate_client_batch_header
 from kafka_clone.protocol import records as rec
 from kafka_clone.protocol.errors import InvalidProducerEpoch, InvalidRecord, OutOfOrderSequenceNumber
 
@@ -476,15 +477,7 @@ def _run_log_checks(view: memoryview) -> None:
     """The per-batch checks that precede producer state in Kafka's ``Log.append`` and need no
     topic config: size, magic, CRC, codec, then ``LogValidator``'s header checks."""
     for _pos, header in rec.iter_batches(view, validate=True):
-        if header.base_offset != 0:
-            raise InvalidRecord(f"batch base offset must be 0 from a client, got {header.base_offset}")
-        if header.records_count <= 0 or header.last_offset_delta + 1 != header.records_count:
-            raise InvalidRecord(f"batch lastOffsetDelta {header.last_offset_delta} does not match "
-                                f"its {header.records_count} records")
-        if header.is_control:
-            raise InvalidRecord("clients may not produce control batches")
-        if header.producer_id >= 0 and header.base_sequence < 0:
-            raise InvalidRecord(f"idempotent batch of producer {header.producer_id} has no base sequence")
+        validate_client_batch_header(header)
 
 
 _WALK_CHUNK = 64 * 1024
