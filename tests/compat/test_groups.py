@@ -66,15 +66,16 @@ def kafka_cluster(tmp_path_factory, zookeeper_connect):
 
 # ---- helpers ----
 
-def eventually(check, what: str, timeout: float = DEADLINE_S):
-    """Poll ``check()`` until it returns a truthy value, with a deadline (never a bare sleep)."""
+def eventually(check, what: str, timeout: float = DEADLINE_S, workers: list | None = None):
+    """Poll ``check()`` until it returns a truthy value, with a deadline (never a bare sleep);
+    on timeout the members' own logs are part of the message."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what}" + "".join(w.tail() for w in workers or ()))
         time.sleep(0.2)
 
 
@@ -140,6 +141,12 @@ class Worker:
             with self._lock:
                 self.records.append(record)
 
+    def tail(self, lines: int = 25) -> str:
+        if not self.stderr.closed:
+            self.stderr.flush()
+        text = Path(self.stderr.name).read_text(errors="replace").splitlines()
+        return f"\n--- {self.client} pid {self.proc.pid} exit {self.proc.poll()}:\n" + "\n".join(text[-lines:])
+
     def values(self) -> set[int]:
         with self._lock:
             return {v for _, _, v in self.records}
@@ -200,22 +207,25 @@ def test_three_members_share_six_partitions_and_survive_a_departure(bootstrap, t
     group = f"grp-{topic_name}"
     workers = [Worker(client, bootstrap, group, topic_name, assignor, tmp_path) for _ in range(3)]
     try:
-        owned = eventually(lambda: stable_assignment(bootstrap, group, 3), "3 members with 2 partitions each")
+        owned = eventually(lambda: stable_assignment(bootstrap, group, 3), "3 members with 2 partitions each",
+                           workers=workers)
         assert sorted(len(ps) for ps in owned) == [2, 2, 2]
 
         produce(bootstrap, topic_name, range(0, 120))
-        eventually(lambda: set().union(*(w.values() for w in workers)) >= set(range(120)), "the first 120 records")
+        eventually(lambda: set().union(*(w.values() for w in workers)) >= set(range(120)), "the first 120 records",
+                   workers=workers)
 
         victim, survivors = workers[0], workers[1:]
         victim.stop() if how == "leave" else victim.kill()
         committed = admin_call(bootstrap, lambda a: a.list_group_offsets(group))
-        owned = eventually(lambda: stable_assignment(bootstrap, group, 2), "2 members sharing 6 partitions")
+        owned = eventually(lambda: stable_assignment(bootstrap, group, 2), "2 members sharing 6 partitions",
+                           workers=survivors)
         assert sorted(len(ps) for ps in owned) == [3, 3]
         before = {id(w): len(w.snapshot()) for w in survivors}
 
         produce(bootstrap, topic_name, range(120, 240))
         eventually(lambda: set().union(*(w.values() for w in survivors)) >= set(range(120, 240)),
-                   "the next 120 records on the survivors")
+                   "the next 120 records on the survivors", workers=survivors)
         consumed = set().union(*(w.values() for w in workers))
         assert consumed >= set(range(240)), "at-least-once: no record lost"
         # Taken-over partitions resume from the committed offsets, not from the beginning.
