@@ -24,6 +24,9 @@ from typing import Any, Mapping
 import attrs
 import trio
 
+from kafka_clone.client.connection import BrokerConnection
+from kafka_clone.protocol import ApiKey, KafkaError
+from kafka_clone.protocol.messages.metadata import MetadataRequest
 from zk import ensemble as zke
 from zk.client import ZkClient
 from zk.kafka_zk_client import KafkaZkClient
@@ -131,12 +134,32 @@ async def _wait_registered(zookeeper_connect: str, brokers: list[dict[str, Any]]
                                        f"{_log_tail(Path(b['config']).parent / 'broker.log')}")
                 ids = {int(i) for i in await zk.get_children_or_empty("/brokers/ids") if i.isdigit()}
                 controller = await kzk.get_controller_id()
-                if want <= ids and (controller is not None or not need_controller):
+                if want <= ids and (controller is not None or not need_controller) \
+                        and (not need_controller or await _metadata_ready(brokers, ids, controller)):
                     epoch = await kzk.get_controller_epoch()
                     return {"controller": controller, "controller_epoch": epoch[0] if epoch else None,
                             "registered": sorted(ids)}
                 # The brokers are other processes; a short poll keeps death detection simple.
                 await trio.sleep(0.05)
+
+
+async def _metadata_ready(brokers: list[dict[str, Any]], ids: set[int], controller: int) -> bool:
+    """Every started broker already tells clients about all live brokers and the controller.
+
+    Registration in ZooKeeper comes before the controller's UpdateMetadata reaches a broker; a
+    client bootstrapping in between would see no controller (librdkafka then waits for its next
+    metadata refresh, minutes later), so the lab waits for this too.
+    """
+    for b in brokers:
+        try:
+            with trio.fail_after(5):
+                async with await BrokerConnection.connect("127.0.0.1", b["port"], client_id="kclone-lab") as conn:
+                    md = await conn.send(ApiKey.METADATA, None, MetadataRequest(topics=()))
+        except (KafkaError, trio.TooSlowError):
+            return False
+        if md.controller_id != controller or not ids <= {broker.node_id for broker in md.brokers}:
+            return False
+    return True
 
 
 def wait_registered(zookeeper_connect: str, brokers: list[dict[str, Any]], timeout: float = 60.0,

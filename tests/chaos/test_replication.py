@@ -14,12 +14,14 @@ import attrs
 import pytest
 import trio
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from kafka_clone.lab import cluster as lab
 from tests.chaos.conftest import SESSION_TIMEOUT_MS, wait_until
 from zk import ensemble as zke
+from zk.admin_zk_client import AdminZkClient
 from zk.client import ZkClient
+from zk.kafka_zk_client import KafkaZkClient
 from zk.znodes import TopicPartitionStateZNode, TopicZNode
 
 pytestmark = [pytest.mark.zk, pytest.mark.chaos, pytest.mark.slow]
@@ -180,7 +182,6 @@ def test_frozen_leader_loses_leadership_then_truncates_and_rejoins(lab_cluster):
 
 def test_unclean_election_off_keeps_data_on_trades_it_for_availability(lab_cluster):
     bootstrap = lab_cluster.data["bootstrap_servers"]
-    admin = AdminClient({"bootstrap.servers": bootstrap})
     create_with_assignment(bootstrap, "unclean", {0: [1, 2]})
     assert wait_until(lambda: (i := partition_info(lab_cluster, "unclean")) is not None and len(i.isrs) == 2)
     p = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
@@ -201,9 +202,12 @@ def test_unclean_election_off_keeps_data_on_trades_it_for_availability(lab_clust
     time.sleep(3)
     assert partition_info(lab_cluster, "unclean").leader == -1
     # On: broker 2 leads from outside the ISR, and the records only broker 1 had are gone.
-    resource = ConfigResource("topic", "unclean", set_config={"unclean.leader.election.enable": "true"})
-    for future in admin.alter_configs([resource]).values():
-        future.result(30)
+    # As `kafka-configs.sh --zookeeper` does: write the topic config and its change notification.
+    async def enable_unclean():
+        async with ZkClient.open(lab_cluster.data["zookeeper_connect"], session_timeout_ms=10000) as zk:
+            await AdminZkClient(KafkaZkClient(zk)).change_topic_config(
+                "unclean", {"unclean.leader.election.enable": "true"})
+    trio.run(enable_unclean)
     assert wait_until(lambda: partition_info(lab_cluster, "unclean").leader == 2, timeout=DEADLINE)
     assert consume_values(bootstrap, "unclean", 50, timeout=20) == list(range(50))
 
