@@ -82,12 +82,23 @@ async def handle_elect_leaders(ctx: RequestContext):
     kind = body.election_type if ctx.version >= 1 else 0
     wanted = None if body.topic_partitions is None else tuple(
         (t.topic, p) for t in body.topic_partitions for p in t.partition_id)
+    cache = ctx.broker.metadata_cache
+    epochs_before = {(t, p): info.leader_epoch for t, parts in cache.snapshot.partitions.items()
+                     for p, info in parts.items() if wanted is None or (t, p) in wanted}
     try:
         results = await _ask_controller(ctx, lambda reply: ApiElectLeaders(kind, wanted, reply), body.timeout_ms)
     except RequestTimedOut as exc:
         return ElectLeadersResponse(error_code=exc.code)
     if results is None:
         return ElectLeadersResponse(error_code=NotController.code)
+    # Kafka's DelayedElectLeader: answer once this broker's metadata shows the new leaders, so a
+    # client that asks next sees them.
+    elected = [tp for tp, e in results.items() if e is None]
+
+    def propagated() -> bool:
+        return all((info := cache.get_partition_info(*tp)) is not None
+                   and info.leader_epoch > epochs_before.get(tp, -1) for tp in elected)
+    await ctx.broker.topic_admin.wait_for(propagated, body.timeout_ms)
     return ElectLeadersResponse(error_code=0, replica_election_results=tuple(
         ReplicaElectionResult(topic=t, partition_result=tuple(
             PartitionResult(partition_id=p, error_code=e.code if e else 0, error_message=str(e) if e else None)
