@@ -13,8 +13,8 @@ The ``--bootstrap-server`` (KIP-455) half of the tool, with its options, checks 
   It refuses while other reassignments run unless ``--additional``.
 * ``--verify`` prints each partition's state; when no reassignment is left in the cluster it
   clears every throttle (unless ``--preserve-throttles``). ``--wait`` (kafka-clone extension)
-  re-checks every second, printing which partitions are done and how far each new replica's ISR
-  has got, until all are done or ``--wait-timeout-ms`` passes.
+  re-checks every second, printing which partitions are done and which new replicas have joined
+  the ISR (when that changes, else every 10 s), until all are done or ``--wait-timeout-ms``.
 * ``--cancel`` reverts the file's ongoing reassignments; ``--list`` shows the ongoing ones.
 
 ``--zookeeper`` (deprecated in 2.8) is not offered. Replica moves between log directories
@@ -67,6 +67,8 @@ PERMITTED = {
     "list": ("bootstrap-server", "command-config"),
 }
 WAIT_INTERVAL_S = 1.0
+#: With --wait, an unchanged progress block is printed again after this long.
+WAIT_REPEAT_S = 10.0
 
 Assignment = dict[TopicPartition, list[int]]
 
@@ -391,29 +393,38 @@ class _Command:
 
     async def _wait(self, parts: list[tuple[TopicPartition, list[int]]]
                     ) -> tuple[dict[TopicPartition, ReassignmentState], dict[TopicPartition, PartitionReassignment]]:
-        """Re-check until nothing is being reassigned or the deadline; one progress block per check."""
+        """Re-check until nothing is being reassigned or the deadline. A progress block is printed
+        when something changed, and at least every ``WAIT_REPEAT_S`` so a quiet wait shows it lives."""
         start = trio.current_time()
         deadline = start + self.o["wait_timeout_ms"] / 1000
+        shown: tuple[list[str], float] = ([], -WAIT_REPEAT_S)
         while True:
             states, ongoing = await self._states(parts)
-            await self._print_progress(trio.current_time() - start, states, ongoing)
-            if not ongoing or trio.current_time() >= deadline:
+            now = trio.current_time()
+            head, details = await self._progress(states, ongoing)
+            if [head, *details] != shown[0] or now - shown[1] >= WAIT_REPEAT_S or not ongoing:
+                click.echo(f"[{now - start:6.1f}s] {head}")
+                for line in details:
+                    click.echo(line)
+                shown = ([head, *details], now)
+            if not ongoing or now >= deadline:
                 return states, ongoing
             # A poll of another process's state, at the pace of a person watching it.
-            await trio.sleep(min(WAIT_INTERVAL_S, max(0.0, deadline - trio.current_time())))
+            await trio.sleep(min(WAIT_INTERVAL_S, max(0.0, deadline - now)))
 
-    async def _print_progress(self, elapsed: float, states: Mapping[TopicPartition, ReassignmentState],
-                              ongoing: Mapping[TopicPartition, PartitionReassignment]) -> None:
+    async def _progress(self, states: Mapping[TopicPartition, ReassignmentState],
+                        ongoing: Mapping[TopicPartition, PartitionReassignment]) -> tuple[str, list[str]]:
+        """A summary line, and per unfinished partition its moves and how far the ISR has got."""
         waiting = [tp for tp, s in sorted(states.items(), key=lambda i: (i[0].topic, i[0].partition)) if not s.done]
-        line = f"[{elapsed:6.1f}s] {len(states) - len(waiting)} of {len(states)} partitions complete"
+        head = f"{len(states) - len(waiting)} of {len(states)} partitions complete"
         others = len([tp for tp in ongoing if tp not in states])
         if others:
-            line += f"; {others} other reassignment{_plural(others)} in the cluster"
-        click.echo(line)
+            head += f"; {others} other reassignment{_plural(others)} in the cluster"
         if not waiting:
-            return
+            return head, []
         described = {td.name: td for td in await self.admin.describe_topics(list(dict.fromkeys(
             tp.topic for tp in waiting)))}
+        details = []
         for tp in waiting:
             r = ongoing.get(tp)
             td = described.get(tp.topic)
@@ -428,7 +439,8 @@ class _Command:
                 text += f", removing {','.join(map(str, r.removing_replicas))}"
             if p is not None:
                 text += f"; leader {p.leader}, ISR {','.join(map(str, p.isr))}"
-            click.echo(text)
+            details.append(text)
+        return head, details
 
     async def _clear_all_throttles(self, parts: list[tuple[TopicPartition, list[int]]]) -> None:
         """``clearAllThrottles``: every live broker plus every target replica, every topic of the file."""

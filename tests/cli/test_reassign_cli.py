@@ -259,9 +259,12 @@ def test_execute_with_throttle_list_verify_and_clear(cluster: ReassignFakeCluste
     assert run("--bootstrap-server", bs, "--list").stdout == "No partition reassignments found.\n"
 
 
+@pytest.mark.parametrize("repeat_s,blocks", [(10.0, 2), (0.0, 3)])
 def test_verify_wait_prints_progress_until_done(cluster: ReassignFakeCluster, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+                                                 monkeypatch: pytest.MonkeyPatch, repeat_s: float, blocks: int) -> None:
+    # An unchanged block is not printed again before WAIT_REPEAT_S (10 s); the last one always is.
     monkeypatch.setattr(rp, "WAIT_INTERVAL_S", 0.01)
+    monkeypatch.setattr(rp, "WAIT_REPEAT_S", repeat_s)
     path = write(tmp_path, "r.json", REASSIGN)
     assert run("--bootstrap-server", cluster.bootstrap, "--execute", "--reassignment-json-file", path).exit_code == 0
     cluster.complete_after_lists = 3  # the third check finds it done
@@ -270,7 +273,7 @@ def test_verify_wait_prints_progress_until_done(cluster: ReassignFakeCluster, tm
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     progress = [line for line in lines if line.startswith("[")]
-    assert len(progress) == 3
+    assert len(progress) == blocks
     assert progress[0].endswith("0 of 2 partitions complete") and progress[-1].endswith("2 of 2 partitions complete")
     assert "  t-0: replicas 1,2,3, adding 2,3 (0 of 2 in the ISR); leader 1, ISR 1" in lines
     assert lines[-3:] == ["Reassignment of partition t-0 is complete.", "Reassignment of partition t-1 is complete.", ""]
