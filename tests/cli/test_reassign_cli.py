@@ -2,8 +2,9 @@
 
 Three layers: option checks and the JSON files (pure), the actions against the fake controller of
 ``tests/client/test_reassignment_admin.py`` (golden output), and, marked ``compat``, a real
-3-broker cluster (broker processes) growing a topic from one replica to three and waiting for it
-with ``--verify --wait``. Those need the broker side of KIP-455 (reassignment in the controller).
+3-broker cluster (broker processes): a topic grown from one replica to three and waited for with
+``--verify --wait``, and a reassignment held back by a 1 KiB/s throttle, then cancelled. Those
+need the broker side of KIP-455 (reassignment in the controller) and the replication quotas.
 
 ``--generate`` is random in Kafka (start index and replica shift of
 ``assignReplicasToBrokers``); the tests pass ``--random-seed`` (a kafka-clone extension that
@@ -377,3 +378,41 @@ def test_rf1_to_rf3_with_throttle_verify_wait(bootstrap: str, topic_name: str, t
     configs = next(iter(admin.describe_configs([ConfigResource("TOPIC", topic_name)]).values())).result(30)
     assert not configs["leader.replication.throttled.replicas"].value
     assert run("--bootstrap-server", bootstrap, "--list").stdout == "No partition reassignments found.\n"
+
+
+@pytest.mark.compat
+def test_cancel_a_throttled_reassignment(bootstrap: str, topic_name: str, tmp_path: Path) -> None:
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic_name, num_partitions=1, replica_assignment=[[1]])])[topic_name].result(30)
+    _wait_until(lambda: _describe(bootstrap, topic_name).partitions[0].leader == 1, "a leader")
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    for _ in range(100_000):  # 10 MB: far more than the first unthrottled fetches can copy
+        while True:
+            try:
+                producer.produce(topic_name, b"x" * 100)
+                break
+            except BufferError:
+                producer.poll(0.01)
+    assert producer.flush(60) == 0
+
+    plan = write(tmp_path, "plan.json", {"version": 1, "partitions": [
+        {"topic": topic_name, "partition": 0, "replicas": [1, 2]}]})
+    result = run("--bootstrap-server", bootstrap, "--execute", "--reassignment-json-file", plan, "--throttle", "1024")
+    assert result.exit_code == 0, result.output
+    assert run("--bootstrap-server", bootstrap, "--list").stdout == (
+        f"Current partition reassignments:\n{topic_name}-0: replicas: 1,2. adding: 2.\n")
+    result = run("--bootstrap-server", bootstrap, "--verify", "--reassignment-json-file", plan)
+    assert f"Reassignment of partition {topic_name}-0 is still in progress." in result.stdout
+    assert "Clearing" not in result.stdout
+
+    result = run("--bootstrap-server", bootstrap, "--cancel", "--reassignment-json-file", plan)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:2] == [f"Successfully cancelled partition reassignment for: {topic_name}-0",
+                                             "None of the specified partition moves are active."]
+    assert run("--bootstrap-server", bootstrap, "--list").stdout == "No partition reassignments found.\n"
+    _wait_until(lambda: _describe(bootstrap, topic_name).partitions[0].replicas == [1], "the original replicas")
+    configs = next(iter(admin.describe_configs([ConfigResource("TOPIC", topic_name)]).values())).result(30)
+    assert not configs["follower.replication.throttled.replicas"].value
