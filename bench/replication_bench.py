@@ -1,7 +1,7 @@
 """Replication figures (not a test): acks=all cost, produce unavailability, controller failover.
 
-    .venv/bin/python bench/replication_bench.py [--records 300000] [--partitions 1000,10000]
-        [--skip throughput,unavailability,failover]
+    .venv/bin/python bench/replication_bench.py [--records 300000]
+        [--partitions 1000:3,3000:3,10000:1] [--skip throughput,unavailability,failover] [--dir DIR]
 
 Starts 3-broker lab clusters (one ZooKeeper node, the lab's `zookeeper.session.timeout.ms=6000`)
 and prints:
@@ -26,6 +26,8 @@ and prints:
   leaders elected for the partitions the dead broker led), and a surviving broker's Metadata
   answer naming the new controller with every partition led by a live broker (what clients see).
   "failover work" is the log-line time minus the znode time: the part that grows with P.
+  10,000 partitions are measured at RF=1: at RF=3 each broker would need more open files than
+  this machine allows (docs/performance.md, "Replication").
 """
 
 from __future__ import annotations
