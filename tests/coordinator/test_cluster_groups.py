@@ -202,9 +202,11 @@ async def test_version_specific_shapes_over_the_wire(start_group_broker):
     listed = await conn.send(ApiKey.LIST_GROUPS, 4, ga.ListGroupsRequest(states_filter=("Empty",)))
     assert [(g.group_id, g.group_state) for g in listed.groups] == [("v-group", "Empty")]
     assert (await conn.send(ApiKey.LIST_GROUPS, 4, ga.ListGroupsRequest(states_filter=("Stable",)))).groups == ()
-    described = await conn.send(ApiKey.DESCRIBE_GROUPS, 5, ga.DescribeGroupsRequest(groups=("v-group", "missing")))
+    described = await conn.send(ApiKey.DESCRIBE_GROUPS, 5, ga.DescribeGroupsRequest(
+        groups=("v-group", "missing"), include_authorized_operations=True))
     assert [(g.group_id, g.group_state, g.error_code) for g in described.groups] == [
         ("v-group", "Empty", 0), ("missing", "Dead", 0)]
+    assert described.groups[0].authorized_operations == 0b101001000  # READ, DELETE, DESCRIBE (KIP-430)
     deleted = await conn.send(ApiKey.DELETE_GROUPS, 2, ga.DeleteGroupsRequest(groups_names=("v-group", "missing")))
     assert [(r.group_id, r.error_code) for r in deleted.results] == [
         ("v-group", 0), ("missing", e.GroupIdNotFound.code)]

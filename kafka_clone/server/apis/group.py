@@ -236,9 +236,13 @@ async def handle_list_groups(ctx: RequestContext):
         ga.ListedGroup(group_id=g, protocol_type=t, group_state=s) for g, t, s in groups))
 
 
+#: KIP-430 without an authorizer: every operation a group supports (READ 3, DELETE 6, DESCRIBE 8).
+GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
+
+
 @handles(ApiKey.DESCRIBE_GROUPS)
 async def handle_describe_groups(ctx: RequestContext):
-    body = ctx.body
+    body, version = ctx.body, ctx.version
     coordinator = _coordinator(ctx)
     described = []
     for group_id in body.groups:
@@ -247,13 +251,15 @@ async def handle_describe_groups(ctx: RequestContext):
                                                group_state="", protocol_type="", protocol_data="", members=()))
             continue
         code, summary = coordinator.handle_describe_group(group_id)
+        operations = GROUP_OPERATIONS if version >= 3 and body.include_authorized_operations and not code \
+            else -2147483648
         described.append(ga.DescribedGroup(
             error_code=code, group_id=group_id, group_state=summary.state, protocol_type=summary.protocol_type,
             protocol_data=summary.protocol, members=tuple(
                 ga.DescribedGroupMember(member_id=m.member_id, group_instance_id=m.group_instance_id,
                                         client_id=m.client_id, client_host=m.client_host,
                                         member_metadata=m.metadata, member_assignment=m.assignment)
-                for m in summary.members)))
+                for m in summary.members), authorized_operations=operations))
     return ga.DescribeGroupsResponse(throttle_time_ms=0, groups=tuple(described))
 
 
