@@ -294,3 +294,11 @@ async def test_a_rebalance_answers_the_leaders_sync_without_waiting_for_the_writ
     rm.replication_gate.set()
     await trio.testing.wait_all_tasks_blocked()
     assert c.manager.groups["g"].state is GroupState.PREPARING_REBALANCE
+
+
+async def test_a_partition_stopped_without_a_new_leader_is_unloaded_on_the_next_request(setup, autojump_clock):
+    c, rm, _ = setup
+    a = await join_new(c)
+    rm.partitions[(OFFSETS, 0)].is_leader = False  # as ReplicaManager.stop_replica leaves it
+    assert c.handle_heartbeat("g", a.member_id, None, 1) == e.NotCoordinator.code
+    assert c.manager.owned_partitions == set() and "g" not in c.manager.groups

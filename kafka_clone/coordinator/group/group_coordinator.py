@@ -146,9 +146,11 @@ class GroupCoordinator(OffsetsAndAdmin):
             self._nursery.start_soon(self._load, partition.partition, partition.leader_epoch)
 
     def on_become_follower(self, partition) -> None:
-        if partition.topic != GROUP_METADATA_TOPIC_NAME:
-            return
-        for group in self.manager.unload(partition.partition):
+        if partition.topic == GROUP_METADATA_TOPIC_NAME:
+            self._unload(partition.partition)
+
+    def _unload(self, partition: int) -> None:
+        for group in self.manager.unload(partition):
             self.timers.cancel_where(lambda key, gid=group.group_id: key[1] == gid)
             self._initial_join.discard(group.group_id)
             for member in group.members.values():
@@ -171,6 +173,13 @@ class GroupCoordinator(OffsetsAndAdmin):
         if self.manager.is_loading(group_id):
             return CoordinatorLoadInProgress.code
         if not self.manager.is_local(group_id):
+            return NotCoordinator.code
+        partition = self.partition_for(group_id)
+        led = self.replica_manager.partitions.get((GROUP_METADATA_TOPIC_NAME, partition))
+        if led is None or not led.is_leader:
+            # Leadership ended without a LeaderAndIsr naming a new leader (StopReplica, e.g. a
+            # reassignment moved the partition away): unload now, as Kafka's onResignation.
+            self._unload(partition)
             return NotCoordinator.code
         return 0
 
