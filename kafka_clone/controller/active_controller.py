@@ -97,8 +97,11 @@ class ActiveController:
             ZNodeChildChangeHandler(IsrChangeNotificationZNode.path(), lambda: self.put(IsrChangeNotification())))
         for path, event in ((ReassignPartitionsZNode.path(), ZkPartitionReassignment),
                             (PreferredReplicaElectionZNode.path(), ZkPreferredReplicaElection)):
+            # on_delete too: the controller deletes these znodes when done, which fires (and so
+            # uses up) the one-shot watch; handling the deletion re-arms it for the next request.
             zk.register_znode_change_handler(ZNodeChangeHandler(
-                path, on_create=lambda e=event: self.put(e()), on_data_change=lambda e=event: self.put(e())))
+                path, on_create=lambda e=event: self.put(e()), on_data_change=lambda e=event: self.put(e()),
+                on_delete=lambda e=event: self.put(e())))
         await self._initialize_context()
         # Every live broker learns the cluster first, then the replicas their roles.
         self.batch.add_update_metadata(self.context.live_broker_ids, self.leaderships(self.context.all_partitions()))

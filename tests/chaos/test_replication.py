@@ -22,7 +22,7 @@ from zk import ensemble as zke
 from zk.admin_zk_client import AdminZkClient
 from zk.client import ZkClient
 from zk.kafka_zk_client import KafkaZkClient
-from zk.znodes import TopicPartitionStateZNode, TopicZNode
+from zk.znodes import ReassignPartitionsZNode, TopicPartitionStateZNode, TopicZNode
 
 pytestmark = [pytest.mark.zk, pytest.mark.chaos, pytest.mark.slow]
 
@@ -254,3 +254,40 @@ def test_kip101_diverged_logs_are_reconciled_by_leader_epoch(lab_cluster):
             values.append(m.value())
     c.close()
     assert values == [b"m0", b"m2"]
+
+
+def _reassign_through_zookeeper(cluster, topic: str, replicas: list[int]) -> None:
+    """What `kafka-reassign-partitions.sh --zookeeper` did: write `/admin/reassign_partitions`."""
+    async def write():
+        async with ZkClient.open(cluster.data["zookeeper_connect"], session_timeout_ms=10000) as zk:
+            await zk.create(ReassignPartitionsZNode.path(), ReassignPartitionsZNode.encode({(topic, 0): replicas}))
+    trio.run(write)
+
+
+def _reassignment_done(cluster, topic: str, replicas: list[int]) -> bool:
+    async def read():
+        async with ZkClient.open(cluster.data["zookeeper_connect"], session_timeout_ms=10000) as zk:
+            pending = await zk.exists(ReassignPartitionsZNode.path())
+            data, _ = await zk.get(TopicZNode.path(topic))
+        a = TopicZNode.decode(topic, data)
+        return pending is None and list(a.replicas(0)) == replicas and not a.adding_replicas and not a.removing_replicas
+    return trio.run(read)
+
+
+def test_reassignment_while_producing_loses_nothing(lab_cluster):
+    bootstrap = lab_cluster.data["bootstrap_servers"]
+    create_with_assignment(bootstrap, "moving", {0: [1]})
+    assert wait_until(lambda: partition_info(lab_cluster, "moving") is not None)
+    with BackgroundProducer(bootstrap, "moving") as producer:
+        assert wait_until(lambda: len(producer.acked) > 200)
+        _reassign_through_zookeeper(lab_cluster, "moving", [1, 2, 3])  # RF 1 -> 3
+        assert wait_until(lambda: _reassignment_done(lab_cluster, "moving", [1, 2, 3]), timeout=DEADLINE)
+        assert sorted(partition_info(lab_cluster, "moving").isrs) == [1, 2, 3]
+        _reassign_through_zookeeper(lab_cluster, "moving", [3, 2])  # every replica off broker 1
+        assert wait_until(lambda: _reassignment_done(lab_cluster, "moving", [3, 2]), timeout=DEADLINE)
+        before = len(producer.acked)
+        assert wait_until(lambda: len(producer.acked) > before + 100)
+    assert partition_info(lab_cluster, "moving").leader == 3
+    consumed = consume_values(bootstrap, "moving", len(producer.acked))
+    assert consumed == sorted(set(consumed)), "out of order or duplicated"
+    assert set(producer.acked) <= set(consumed), f"{len(set(producer.acked) - set(consumed))} acknowledged records lost"
