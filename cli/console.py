@@ -12,8 +12,10 @@ at once.
 ``console-consumer`` is ``ConsoleConsumer`` with ``DefaultMessageFormatter``: fields in Kafka's
 order ``CreateTime:<ts>``, ``Partition:<p>``, ``Offset:<o>``, headers, key, value, separated by
 ``key.separator`` (default TAB), lines ended by ``line.separator``, null shown as ``null.literal``.
-Without consumer groups (a later issue) it reads every partition of ``--topic`` (or only
-``--partition``), from the end unless ``--from-beginning``/``--offset``. It stops after
+Without ``--group`` it reads every partition of ``--topic`` (or only
+``--partition``), from the end unless ``--from-beginning``/``--offset``. With ``--group`` it is a
+member of that consumer group: the coordinator's rebalance assigns its partitions, reading starts
+at the group's committed offsets, and positions are committed after each batch written out. It stops after
 ``--max-messages`` or ``--timeout-ms`` without records and reports
 ``Processed a total of N messages`` on standard error.
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -31,8 +33,11 @@ import trio
 
 from kafka_clone.client import KafkaConsumer, KafkaProducer, ProducerRecord
 from kafka_clone.client.consumer import ConsumerRecord
+from kafka_clone.client.group_consumer import GroupMember
 from kafka_clone.common.topic import TopicPartition
-from kafka_clone.protocol.errors import KafkaError, UnknownTopicOrPartition
+from kafka_clone.protocol.errors import (
+    IllegalGeneration, KafkaError, RebalanceInProgress, UnknownMemberId, UnknownTopicOrPartition,
+)
 from kafka_clone.protocol.records import TimestampType
 
 from .topics import ToolError, parse_key_value_args, run_tool
@@ -295,7 +300,7 @@ def _parse_offset(value: str) -> int | str:
               help="Consumer config properties file.")
 @click.option("--isolation-level", type=click.Choice(["read_uncommitted", "read_committed"]),
               help="read_committed hides transactional messages not committed  [default: read_uncommitted]")
-@click.option("--group", help="The consumer group id (consumer groups are not supported yet).")
+@click.option("--group", help="The consumer group id of the consumer.")
 def console_consumer(**o: Any) -> None:
     """Read records from Kafka and write them to standard output (kafka-console-consumer.sh)."""
     if not o["topic"]:
@@ -310,10 +315,8 @@ def console_consumer(**o: Any) -> None:
     )
     if not o["bootstrap_server"]:
         raise ToolError('Missing required argument "[bootstrap-server]"')
-    if o["group"]:
-        raise ToolError(
-            "Consumer groups are not supported by kclone console-consumer yet; use --partition or omit --group."
-        )
+    if o["group"] and o["partition"] is not None:
+        raise ToolError("Options group and partition cannot be specified together.")
     props = _load_properties(o["consumer_config"])
     props.update(parse_key_value_args(o["consumer_properties"]))
     reset = props.get("auto.offset.reset")
@@ -336,8 +339,12 @@ def console_consumer(**o: Any) -> None:
             request_timeout_ms=int(props.get("request.timeout.ms", 30000)),
         )
         async with consumer:
-            await _assign(consumer, o["topic"], o["partition"], start)
-            await _consume(consumer, formatter, out, o["max_messages"], o["timeout_ms"], counter)
+            if o["group"]:
+                await _consume_in_group(consumer, o["bootstrap_server"], o["group"], o["topic"], formatter, out,
+                                        o["max_messages"], o["timeout_ms"], counter)
+            else:
+                await _assign(consumer, o["topic"], o["partition"], start)
+                await _consume(consumer, formatter, out, o["max_messages"], o["timeout_ms"], counter)
 
     try:
         run_tool(run)
@@ -368,6 +375,35 @@ async def _assign(consumer: KafkaConsumer, topic: str, partition: int | None, st
         consumer.seek(partitions[0], int(start))
 
 
+async def _consume_in_group(consumer: KafkaConsumer, bootstrap: str, group: str, topic: str,
+                            formatter: DefaultMessageFormatter, out: BinaryIO, max_messages: int | None,
+                            timeout_ms: int | None, counter: list[int]) -> None:
+    """Subscribe as a member of `group`: the group's coordinator assigns partitions, committed
+    offsets are where reading starts, and positions are committed after each poll (the console
+    consumer's auto-commit) and when it ends."""
+    async with GroupMember.create(bootstrap, group, [topic]) as member, trio.open_nursery() as nursery:
+        await nursery.start(member.run)
+        generation = [0]
+
+        async def follow() -> None:
+            generation[0] = await member.follow_assignment(consumer, generation[0])
+
+        async def commit(written: Sequence[ConsumerRecord]) -> None:
+            # The offsets after the records written out, not the consumer's position: with
+            # --max-messages part of a fetched batch may stay unprinted, and must stay unread.
+            offsets: dict[TopicPartition, int] = {}
+            for r in written:
+                offsets[TopicPartition(r.topic, r.partition)] = r.offset + 1
+            try:
+                await member.commit(offsets)
+            except (RebalanceInProgress, IllegalGeneration, UnknownMemberId) as exc:
+                log.info("Offset commit skipped: %s", exc)
+
+        await _consume(consumer, formatter, out, max_messages, timeout_ms, counter, before_poll=follow,
+                       after_write=commit)
+        nursery.cancel_scope.cancel()
+
+
 async def _consume(
     consumer: KafkaConsumer,
     formatter: DefaultMessageFormatter,
@@ -375,9 +411,14 @@ async def _consume(
     max_messages: int | None,
     timeout_ms: int | None,
     counter: list[int],
+    *,
+    before_poll: Callable[[], Awaitable[Any]] | None = None,
+    after_write: Callable[[Sequence[ConsumerRecord]], Awaitable[Any]] | None = None,
 ) -> None:
     last_record = trio.current_time()
     while max_messages is None or counter[0] < max_messages:
+        if before_poll is not None:
+            await before_poll()
         wait_ms = 1000
         if timeout_ms is not None:
             left = timeout_ms / 1000 - (trio.current_time() - last_record)
@@ -395,3 +436,6 @@ async def _consume(
         out.write(b"".join(formatter.format(r) for r in records))
         out.flush()
         counter[0] += len(records)
+        if after_write is not None:
+            # Commit only what has been written out: at-least-once, as Kafka's auto-commit.
+            await after_write(records)

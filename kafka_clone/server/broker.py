@@ -7,7 +7,8 @@ Mirrors Kafka 2.8's `KafkaServer.startup()`, which reads like a script and is ke
    `meta.properties` in every log dir;
 4. LogManager: load (and, after an unclean shutdown, recover) every log, with the topic configs
    read from `/config/topics`;
-5. MetadataCache, ReplicaManager, the dynamic config manager and the log background tasks;
+5. MetadataCache, ReplicaManager, the dynamic config manager, the log background tasks and the
+   group coordinator;
 6. bind the listeners and serve requests (ports known before registration);
 7. register `/brokers/ids/<id>` (ephemeral; its czxid is the broker epoch, KIP-380);
 8. start the controller (every broker runs one; the one that wins `/controller` is active).
@@ -32,6 +33,7 @@ import trio
 
 from kafka_clone.controller.controller import KafkaController
 from kafka_clone.controller.events import TopicUncleanLeaderElectionEnable
+from kafka_clone.coordinator.group.group_coordinator import GroupCoordinator
 from kafka_clone.log.log_manager import LogManager
 from kafka_clone.server import broker_metadata
 from kafka_clone.server import topic_configs as topic_configs_module
@@ -86,6 +88,7 @@ class KafkaServer:
     admin_zk_client: AdminZkClient | None = None
     topic_admin: ZkAdminManager | None = None
     dynamic_config_manager: DynamicConfigManager | None = None
+    group_coordinator: GroupCoordinator | None = None
     startup_complete: trio.Event = attrs.Factory(trio.Event)
     _metadata_changed: trio.Event = attrs.Factory(trio.Event)
 
@@ -141,6 +144,8 @@ class KafkaServer:
                 self.log_manager.run, retention_check_interval_ms=cfg["log.retention.check.interval.ms"],
                 high_watermarks=self._high_watermarks))
             await nursery.start(self.replica_manager.run)
+            self.group_coordinator = GroupCoordinator.from_broker(self)
+            await nursery.start(self.group_coordinator.run)
             self.socket_server = SocketServer(cfg.listeners, KafkaRequestLoop(
                 load_handlers(), self._request_context, cfg["socket.request.max.bytes"],
                 cfg["connections.max.idle.ms"] / 1000))

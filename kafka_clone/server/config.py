@@ -231,6 +231,7 @@ BROKER_CONFIGS: dict[str, ConfigDef] = {d.name: d for d in [
     _d("offsets.retention.check.interval.ms", "long", 600000, at_least=1),
     _d("offsets.commit.timeout.ms", "int", 5000, at_least=1),
     _d("offsets.commit.required.acks", "short", -1),
+    _d("offset.metadata.max.bytes", "int", 4096),
     _d("group.min.session.timeout.ms", "int", 6000),
     _d("group.max.session.timeout.ms", "int", 1800000),
     _d("group.initial.rebalance.delay.ms", "int", 3000),

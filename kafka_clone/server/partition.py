@@ -143,6 +143,9 @@ class Partition:
         # retried batch already in the log is answered with its original offsets, not appended.
         analysis = producers.analyze(records) if producers is not None else None
         if analysis is not None and analysis.duplicate is not None:
+            # Kafka recomputes the high watermark after every append attempt; a retried batch's
+            # acks=all must not wait for some later append to move it.
+            self.maybe_increment_high_watermark(now_ms, self.replica_lag_time_max_ms)
             dup = analysis.duplicate
             return LogAppendInfo(dup.first_offset, dup.last_offset, dup.timestamp, dup.last_offset, dup.timestamp,
                                  log.log_start_offset, 0, 0, 0)

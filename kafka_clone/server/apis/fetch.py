@@ -96,8 +96,9 @@ def _read_all(ctx: RequestContext, wanted, version: int):
                                             from_follower=from_follower, min_one_message=min_one_message)
         except KafkaError as exc:
             failed = True
+            # Empty, not null, records: librdkafka rejects a null record set (MessageSetSize -1).
             responses.append(FetchablePartitionResponse(partition=fp.partition, error_code=exc.code,
-                                                        high_watermark=-1, log_start_offset=-1))
+                                                        high_watermark=-1, log_start_offset=-1, record_set=b""))
             continue
         records = result.info.records
         size = records.length if records is not None else 0
