@@ -171,9 +171,17 @@ def test_unreachable_cluster_is_one_line(tmp_path: Path) -> None:
 def kafka_cluster(tmp_path_factory, zookeeper_connect):
     """``tests/compat``'s 3-broker cluster, without the controller's leader-imbalance check, which
     would otherwise move a leader back to its preferred replica on its own, at a time of its choosing."""
-    directory = tmp_path_factory.mktemp("election") / "lab"
-    c = lab.up(directory, brokers=3, zookeeper_connect=f"{zookeeper_connect}/election-{uuid.uuid4().hex[:8]}",
-               config={"zookeeper.session.timeout.ms": "4000", "auto.leader.rebalance.enable": "false"})
+    for attempt in range(3):
+        directory = tmp_path_factory.mktemp("election") / "lab"
+        try:
+            c = lab.up(directory, brokers=3, zookeeper_connect=f"{zookeeper_connect}/election-{uuid.uuid4().hex[:8]}",
+                       config={"zookeeper.session.timeout.ms": "4000", "auto.leader.rebalance.enable": "false"})
+            break
+        except lab.LabError as exc:
+            # The lab prefers Kafka's usual ports; another cluster started on this machine at the
+            # same moment can take one between the lab's check and the broker's bind.
+            if "Address already in use" not in str(exc) or attempt == 2:
+                raise
     try:
         yield c
     finally:
