@@ -21,7 +21,10 @@ def lab_cluster(tmp_path, zookeeper_connect):
     directory = tmp_path / "lab"
     connect = f"{zookeeper_connect}/kclone-lab-{uuid.uuid4().hex[:8]}"
     c = lab.up(directory, brokers=3, zookeeper_connect=connect,
-               config={"zookeeper.session.timeout.ms": str(SESSION_TIMEOUT_MS)})
+               config={"zookeeper.session.timeout.ms": str(SESSION_TIMEOUT_MS),
+                       # A lagging high-watermark checkpoint, so a restarted follower's HW is
+                       # behind its log (KIP-101's first scenario needs that).
+                       "replica.high.watermark.checkpoint.interval.ms": "60000"})
     try:
         yield c
     finally:
