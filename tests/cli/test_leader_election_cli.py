@@ -167,25 +167,31 @@ def test_unreachable_cluster_is_one_line(tmp_path: Path) -> None:
 # ---- a real cluster (needs the controller's KIP-460 side) -------------------------------------------
 
 
+def start_lab_cluster(tmp_path_factory, zookeeper_connect: str, name: str, config: dict[str, str]):
+    """``lab.up`` of 3 brokers in a fresh chroot, started again if a port was taken meanwhile: the
+    lab prefers Kafka's usual ports, and another cluster started on this machine at the same moment
+    can take one between the lab's check and the broker's bind."""
+    for attempt in range(3):
+        directory = tmp_path_factory.mktemp(name) / "lab"
+        try:
+            return lab.up(directory, brokers=3, config=config,
+                          zookeeper_connect=f"{zookeeper_connect}/{name}-{uuid.uuid4().hex[:8]}")
+        except lab.LabError as exc:
+            if "Address already in use" not in str(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(scope="module")
 def kafka_cluster(tmp_path_factory, zookeeper_connect):
     """``tests/compat``'s 3-broker cluster, without the controller's leader-imbalance check, which
     would otherwise move a leader back to its preferred replica on its own, at a time of its choosing."""
-    for attempt in range(3):
-        directory = tmp_path_factory.mktemp("election") / "lab"
-        try:
-            c = lab.up(directory, brokers=3, zookeeper_connect=f"{zookeeper_connect}/election-{uuid.uuid4().hex[:8]}",
-                       config={"zookeeper.session.timeout.ms": "4000", "auto.leader.rebalance.enable": "false"})
-            break
-        except lab.LabError as exc:
-            # The lab prefers Kafka's usual ports; another cluster started on this machine at the
-            # same moment can take one between the lab's check and the broker's bind.
-            if "Address already in use" not in str(exc) or attempt == 2:
-                raise
+    c = start_lab_cluster(tmp_path_factory, zookeeper_connect, "election",
+                          {"zookeeper.session.timeout.ms": "4000", "auto.leader.rebalance.enable": "false"})
     try:
         yield c
     finally:
-        lab.down(directory)
+        lab.down(c.dir)
 
 
 def _partition(bootstrap: str, topic: str):  # noqa: F811

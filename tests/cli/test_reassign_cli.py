@@ -33,9 +33,11 @@ from cli.reassign_partitions import (
     reassign_partitions,
 )
 from kafka_clone.common.topic import TopicPartition
+from kafka_clone.lab import cluster as lab
 from tests.client.fake_broker import FakeClusterThread
 from tests.client.test_reassignment_admin import ReassignFakeCluster
-from tests.compat.conftest import bootstrap, kafka_cluster, topic_name  # noqa: F401 (fixtures)
+from tests.cli.test_leader_election_cli import start_lab_cluster
+from tests.compat.conftest import bootstrap, topic_name  # noqa: F401 (fixtures)
 from zk.admin import BrokerMetadata, assign_replicas_to_brokers
 
 
@@ -328,7 +330,17 @@ def test_execute_errors(cluster: ReassignFakeCluster, tmp_path: Path) -> None:
 # ---- a real cluster (needs the controller's KIP-455 side) -----------------------------------------------
 
 
-def _describe(bootstrap: str, topic: str):
+@pytest.fixture(scope="module")
+def kafka_cluster(tmp_path_factory, zookeeper_connect):
+    """``tests/compat``'s 3-broker cluster, started again if a concurrent cluster took a port."""
+    c = start_lab_cluster(tmp_path_factory, zookeeper_connect, "reassign", {"zookeeper.session.timeout.ms": "4000"})
+    try:
+        yield c
+    finally:
+        lab.down(c.dir)
+
+
+def _describe(bootstrap: str, topic: str):  # noqa: F811
     from confluent_kafka.admin import AdminClient
 
     return AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10).topics[topic]
