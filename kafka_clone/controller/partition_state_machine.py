@@ -35,6 +35,11 @@ from zk.znodes import LeaderAndIsr, TopicPartitionStateZNode, TopicPartitionsZNo
 log = logging.getLogger(__name__)
 
 
+#: Partitions per ZooKeeper multi when creating state znodes (about 250 bytes each, far below
+#: ZooKeeper's 1 MiB request limit).
+MULTI_CHUNK = 500
+
+
 class PartitionState(enum.Enum):
     NON_EXISTENT = "NonExistentPartition"
     NEW = "NewPartition"
@@ -127,7 +132,6 @@ class PartitionStateMachine:
         for tp in partitions:
             by_topic.setdefault(tp[0], []).append(tp)
         for topic, tps in by_topic.items():
-            ops = []
             planned: dict[TopicPartition, LeaderAndIsr] = {}
             for tp in tps:
                 replicas = self.context.replicas(tp)
@@ -140,22 +144,7 @@ class PartitionStateMachine:
                 planned[tp] = LeaderAndIsr(live_replicas[0], 0, live_replicas, self.context.epoch, 1)
             if not planned:
                 continue
-            await self._ensure_partition_paths(topic, [tp[1] for tp in planned])
-            for tp, li in planned.items():
-                ops.append(CreateOp(TopicPartitionStateZNode.path(*tp), TopicPartitionStateZNode.encode(li)))
-            try:
-                await self.zk_client.controller_multi(self.context.epoch_zk_version, ops)
-                written = planned
-            except NodeExistsError:
-                # Some state znodes exist (a failover mid-creation): create the rest one by one.
-                written = {}
-                for tp, li in planned.items():
-                    try:
-                        await self.zk_client.controller_multi(self.context.epoch_zk_version, [
-                            CreateOp(TopicPartitionStateZNode.path(*tp), TopicPartitionStateZNode.encode(li))])
-                        written[tp] = li
-                    except NodeExistsError:
-                        failed[tp] = "state znode already exists"
+            written = await self._create_partition_states(topic, planned, failed)
             for tp, li in written.items():
                 # A fresh znode: created with data, so dataVersion 0.
                 li = attrs.evolve(li, zk_version=0)
@@ -163,12 +152,44 @@ class PartitionStateMachine:
                 self.batch.add_leader_and_isr(li.isr, tp, PartitionLeadership(li, self.context.replicas(tp)), True)
         return failed
 
-    async def _ensure_partition_paths(self, topic: str, partitions: list[int]) -> None:
-        for path in [TopicPartitionsZNode.path(topic), *(TopicPartitionZNode.path(topic, p) for p in partitions)]:
+    async def _create_partition_states(self, topic: str, planned: dict[TopicPartition, LeaderAndIsr],
+                                       failed: dict[TopicPartition, str]) -> dict[TopicPartition, LeaderAndIsr]:
+        """Create `partitions/<p>` and `partitions/<p>/state` for each, fenced by the controller
+        epoch, in multis of MULTI_CHUNK partitions: one multi for a big topic would exceed
+        ZooKeeper's request limit (`jute.maxbuffer`, 1 MiB), and one request per znode would cost
+        a round trip each."""
+        try:
+            await self.zk_client.controller_multi(self.context.epoch_zk_version,
+                                                  [CreateOp(TopicPartitionsZNode.path(topic), None)])
+        except NodeExistsError:
+            pass
+        written: dict[TopicPartition, LeaderAndIsr] = {}
+        items = list(planned.items())
+        for i in range(0, len(items), MULTI_CHUNK):
+            chunk = dict(items[i:i + MULTI_CHUNK])
+            ops = [op for tp, li in chunk.items() for op in (
+                CreateOp(TopicPartitionZNode.path(*tp), None),
+                CreateOp(TopicPartitionStateZNode.path(*tp), TopicPartitionStateZNode.encode(li)))]
             try:
-                await self.zk_client.controller_multi(self.context.epoch_zk_version, [CreateOp(path, None)])
+                await self.zk_client.controller_multi(self.context.epoch_zk_version, ops)
+                written.update(chunk)
+                continue
             except NodeExistsError:
                 pass
+            # Some exist already (a failover in the middle of a creation): one by one.
+            for tp, li in chunk.items():
+                try:
+                    await self.zk_client.controller_multi(self.context.epoch_zk_version,
+                                                          [CreateOp(TopicPartitionZNode.path(*tp), None)])
+                except NodeExistsError:
+                    pass
+                try:
+                    await self.zk_client.controller_multi(self.context.epoch_zk_version, [
+                        CreateOp(TopicPartitionStateZNode.path(*tp), TopicPartitionStateZNode.encode(li))])
+                    written[tp] = li
+                except NodeExistsError:
+                    failed[tp] = "state znode already exists"
+        return written
 
     # ---- elections ----
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import resource
 import signal
 import socket
 import time
@@ -282,8 +283,20 @@ async def _cancel_on_next_signal(signals, scope: trio.CancelScope) -> None:
         return
 
 
+def raise_open_files_limit() -> None:
+    """Every partition replica keeps a few files open (segment, indexes); Kafka's docs ask
+    operators for a high `ulimit -n`. The broker raises its soft limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("Could not raise the open-files limit from %d: %s", soft, exc)
+
+
 async def run_broker(config: KafkaConfig) -> None:
     """Run one broker until SIGTERM/SIGINT (used by `kclone broker start`)."""
+    raise_open_files_limit()
     server = KafkaServer(config)
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with trio.open_nursery() as nursery:
