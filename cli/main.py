@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,8 @@ def zookeeper() -> None:
               help="ZooKeeper tickTime in ms; sessions last between 2 and 20 ticks.")
 def zookeeper_up(directory: str, nodes: str, tick_time: int) -> None:
     """Start an ensemble and wait for its leader."""
-    ens = zke.Ensemble.start(directory, int(nodes), tick_time_ms=tick_time, usual_ports=True)
+    ens = zke.Ensemble.start(directory, int(nodes), tick_time_ms=tick_time,
+                             usual_ports=os.environ.get("KCLONE_LAB_ANY_PORTS") != "1")
     info = {"connect": ens.connect_string, "tick_time_ms": tick_time,
             "nodes": [{"id": n.id, "pid": ens.pids[n.id], "client_port": n.client_port,
                        "quorum_port": n.quorum_port, "election_port": n.election_port,

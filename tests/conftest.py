@@ -18,6 +18,10 @@ from zk.ensemble import Ensemble, ZooKeeperNotFound
 
 TEST_TICK_TIME_MS = 200
 
+# Lab clusters started by tests (and the `kclone` processes they spawn) take any free ports, so
+# clusters started side by side never race for the usual 9092-9094.
+os.environ["KCLONE_LAB_ANY_PORTS"] = "1"
+
 
 @pytest.fixture(scope="session")
 def zookeeper_connect(tmp_path_factory: pytest.TempPathFactory):

@@ -172,8 +172,15 @@ def wait_registered(zookeeper_connect: str, brokers: list[dict[str, Any]], timeo
 
 def up(directory: str | Path, *, brokers: int = 3, zookeepers: int = 3,
        config: Mapping[str, str] | None = None, zookeeper_connect: str | None = None,
-       timeout: float = 60.0) -> ClusterFile:
-    """Start the ensemble (unless `zookeeper_connect` names an existing one) and the brokers."""
+       timeout: float = 60.0, usual_ports: bool | None = None) -> ClusterFile:
+    """Start the ensemble (unless `zookeeper_connect` names an existing one) and the brokers.
+
+    Ports are Kafka's and ZooKeeper's usual ones when free (the lab contract); with
+    `usual_ports=False`, or `KCLONE_LAB_ANY_PORTS=1` in the environment (the test suite sets it,
+    so that clusters started side by side never race for 9092), any free ports.
+    """
+    if usual_ports is None:
+        usual_ports = os.environ.get("KCLONE_LAB_ANY_PORTS") != "1"
     d = Path(directory).resolve()
     if (d / CLUSTER_FILE).exists():
         existing = ClusterFile.load(d)
@@ -188,11 +195,11 @@ def up(directory: str | Path, *, brokers: int = 3, zookeepers: int = 3,
     try:
         if zookeeper_connect is None:
             try:
-                ens = zke.Ensemble.start(d, zookeepers, tick_time_ms=LAB_TICK_TIME_MS, usual_ports=True)
+                ens = zke.Ensemble.start(d, zookeepers, tick_time_ms=LAB_TICK_TIME_MS, usual_ports=usual_ports)
             except (ValueError, zke.ZooKeeperNotFound, zke.EnsembleStartError) as exc:
                 raise LabError(str(exc)) from None
             zookeeper_connect = ens.connect_string
-        ports = zke.pick_ports(brokers, [9092 + i for i in range(brokers)])
+        ports = zke.pick_ports(brokers, [9092 + i for i in range(brokers)] if usual_ports else [])
         for i in range(brokers):
             broker_id = i + 1
             bdir = d / f"broker-{broker_id}"

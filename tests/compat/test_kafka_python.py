@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
@@ -57,13 +59,24 @@ def test_admin_producer_consumer(bootstrap, topic_name):
     admin.close()
 
 
+def wait_for(fetch, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
 def test_describe_and_alter_configs(bootstrap, topic_name):
     from kafka.admin import ConfigResource, ConfigResourceType
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     admin.create_topics([NewTopic(topic_name, 1, 1, topic_configs={"retention.ms": "3600000"})])
     resource = ConfigResource(ConfigResourceType.TOPIC, topic_name)
-    described = admin.describe_configs([resource], config_filter="all")["topic"][topic_name]
+    # The broker answering may learn of the new topic a moment after the controller (as in
+    # Kafka, DescribeConfigs checks the broker's metadata): ask until it knows it.
+    described = wait_for(lambda: admin.describe_configs([resource], config_filter="all")["topic"].get(topic_name))
     assert described["retention.ms"]["value"] == "3600000"
     assert described["retention.ms"]["config_source"] == "DYNAMIC_TOPIC_CONFIG"
     assert described["cleanup.policy"]["value"] == "delete"
