@@ -212,7 +212,9 @@ class ReplicaManager:
             self._start_fetching(partition)
             for callback in self.on_become_follower:
                 callback(partition)
+        # Waiting fetches and acks=all produces re-check: leadership may have moved away.
         self.fetch_purgatory.check_and_complete(("fetch", *tp))
+        self.produce_purgatory.check_and_complete(("produce", *tp))
         return 0
 
     def _start_fetching(self, partition: Partition) -> None:
@@ -250,8 +252,12 @@ class ReplicaManager:
         if self.fetcher_manager is not None:
             self.fetcher_manager.remove_partition(tp)
         partition = self.partitions.pop(tp, None) if delete else self.partitions.get(tp)
-        if partition is not None and not delete:
+        if partition is not None:
+            # Not the leader any more: acks=all produces waiting on it answer NOT_LEADER now
+            # (woken below) instead of timing out, and the client moves to the new leader.
             partition.leader_id = -1
+            if delete:
+                partition.log = None
         if delete and self.log_manager.get_log(*tp) is not None:
             self.log_manager.delete_log(*tp)
             log.info("[ReplicaManager broker=%d] deleted log of %s-%d", self.broker_id, *tp)

@@ -286,7 +286,7 @@ def test_reassignment_while_producing_loses_nothing(lab_cluster):
         _reassign_through_zookeeper(lab_cluster, "moving", [3, 2])  # every replica off broker 1
         assert wait_until(lambda: _reassignment_done(lab_cluster, "moving", [3, 2]), timeout=DEADLINE)
         before = len(producer.acked)
-        assert wait_until(lambda: len(producer.acked) > before + 100)
+        assert wait_until(lambda: len(producer.acked) > before + 100), producer.errors[-3:]
     assert partition_info(lab_cluster, "moving").leader == 3
     consumed = consume_values(bootstrap, "moving", len(producer.acked))
     assert consumed == sorted(set(consumed)), "out of order or duplicated"
