@@ -200,9 +200,12 @@ SCENARIOS = [
 ]
 
 
-#: Known flake, under investigation: about one CI run in three, after a kafka-python member is
-#: stopped (SIGTERM: close(), LeaveGroup), the two survivors never settle into a Stable group of
-#: two within 90 s. Kept running (not skipped) so that a pass shows as XPASS.
+#: Known flake, under investigation: in about one CI run in three a kafka-python member, elected
+#: leader of a new generation, logs "performing partition assignments" and then nothing for
+#: 90 s (its SyncGroup never shows in its log); the coordinator expels it after its session
+#: timeout, and the survivors do not settle into a Stable group of two within 90 s. Whether the
+#: client or the coordinator stalls is not known yet. The test still runs (not skipped), so a
+#: pass shows as XPASS.
 _KAFKA_PYTHON_LEAVE_FLAKE = pytest.mark.xfail(
     strict=False, reason="kafka-python leave: the survivors sometimes never settle (see the issue note)")
 
