@@ -187,22 +187,13 @@ def batch_crc(buf: memoryview | bytes, pos: int, size: int) -> int:
 
 def validate_batch(buf: memoryview | bytes, pos: int = 0, end: int | None = None) -> RecordBatchHeader:
     """``read_header`` plus magic, CRC and codec checks: Kafka's ``ensureValid`` for one batch."""
-    # read_header's checks, inlined: this runs once per produced batch.
-    if end is None:
-        end = len(buf)
-    if end - pos < BATCH_HEADER_SIZE:
-        raise CorruptMessage(f"{end - pos} bytes at position {pos} are too few for a batch header")
-    header = _make_header(_HEADER.unpack_from(buf, pos))
+    header = read_header(buf, pos, end)
     size = header.batch_length + LOG_OVERHEAD
-    if size < BATCH_HEADER_SIZE:
-        raise CorruptMessage(f"batch length {header.batch_length} is smaller than a batch header")
-    if pos + size > end:
-        raise CorruptMessage(f"batch of {size} bytes at position {pos} is truncated at {end}")
     if header.magic != MAGIC:
         # Produce v3+ carries only magic 2 (ProduceRequest.validateRecords); older formats are
         # out of scope for this clone.
         raise InvalidRecord(f"batch at position {pos} has magic {header.magic}, expected 2")
-    if crc32c.crc32c(memoryview(buf)[pos + _CRC_START:pos + size]) != header.crc:
+    if batch_crc(buf, pos, size) != header.crc:
         raise CorruptMessage(f"batch at position {pos} (base offset {header.base_offset}) fails its CRC")
     if header.attributes & _CODEC_MASK > CompressionType.ZSTD:
         raise UnsupportedCompressionType(f"batch at position {pos} has unknown codec id {header.attributes & _CODEC_MASK}")
