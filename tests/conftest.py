@@ -17,6 +17,9 @@ import pytest
 from zk.ensemble import Ensemble, ZooKeeperNotFound
 
 TEST_TICK_TIME_MS = 200
+#: Raised above the 20 ticks (4 s) ZooKeeper allows by default, so a test can give one broker a
+#: session that outlives a deliberate freeze while the others keep the short, fast-failing one.
+TEST_MAX_SESSION_TIMEOUT_MS = 30000
 
 # Lab clusters started by tests (and the `kclone` processes they spawn) take any free ports, so
 # clusters started side by side never race for the usual 9092-9094.
@@ -31,7 +34,8 @@ def zookeeper_connect(tmp_path_factory: pytest.TempPathFactory):
         yield existing
         return
     try:
-        ens = Ensemble.start(tmp_path_factory.mktemp("zk"), 3, tick_time_ms=TEST_TICK_TIME_MS)
+        ens = Ensemble.start(tmp_path_factory.mktemp("zk"), 3, tick_time_ms=TEST_TICK_TIME_MS,
+                             max_session_timeout_ms=TEST_MAX_SESSION_TIMEOUT_MS)
     except ZooKeeperNotFound as exc:
         pytest.skip(f"no ZooKeeper: {exc}")
     with ens:

@@ -123,10 +123,12 @@ class NodeSpec:
 
 @attrs.frozen
 class EnsembleSpec:
-    """The static shape of an ensemble; `tick_time_ms` bounds session timeouts to [2, 20] ticks."""
+    """The static shape of an ensemble; `tick_time_ms` bounds session timeouts to [2, 20] ticks,
+    unless `max_session_timeout_ms` (ZooKeeper's `maxSessionTimeout`) raises the upper bound."""
 
     nodes: tuple[NodeSpec, ...]
     tick_time_ms: int = 2000
+    max_session_timeout_ms: int | None = None
 
     @property
     def connect_string(self) -> str:
@@ -145,6 +147,7 @@ class EnsembleSpec:
         size: int,
         *,
         tick_time_ms: int = 2000,
+        max_session_timeout_ms: int | None = None,
         usual_ports: bool = False,
         host: str = "127.0.0.1",
     ) -> "EnsembleSpec":
@@ -171,7 +174,7 @@ class EnsembleSpec:
             )
             for i in range(size)
         )
-        return cls(nodes=nodes, tick_time_ms=tick_time_ms)
+        return cls(nodes=nodes, tick_time_ms=tick_time_ms, max_session_timeout_ms=max_session_timeout_ms)
 
 
 def write_config(spec: EnsembleSpec, node: NodeSpec) -> Path:
@@ -192,6 +195,8 @@ def write_config(spec: EnsembleSpec, node: NodeSpec) -> Path:
         "preAllocSize=4096",
         "maxClientCnxns=0",
     ]
+    if spec.max_session_timeout_ms is not None:
+        lines.append(f"maxSessionTimeout={spec.max_session_timeout_ms}")
     if len(spec.nodes) > 1:
         lines += [
             f"server.{n.id}={n.host}:{n.quorum_port}:{n.election_port}" for n in spec.nodes
@@ -366,10 +371,12 @@ class Ensemble:
         size: int = 3,
         *,
         tick_time_ms: int = 2000,
+        max_session_timeout_ms: int | None = None,
         usual_ports: bool = False,
         timeout: float = 30.0,
     ) -> "Ensemble":
-        spec = EnsembleSpec.plan(Path(base_dir), size, tick_time_ms=tick_time_ms, usual_ports=usual_ports)
+        spec = EnsembleSpec.plan(Path(base_dir), size, tick_time_ms=tick_time_ms,
+                                 max_session_timeout_ms=max_session_timeout_ms, usual_ports=usual_ports)
         ens = cls(spec)
         try:
             for node in spec.nodes:

@@ -6,7 +6,7 @@ import pytest
 import trio
 
 from zk.client import ConnectionLossError, ZkClient
-from zk.ensemble import Ensemble, EnsembleSpec, node_mode, write_config
+from zk.ensemble import Ensemble, EnsembleSpec, four_letter_word, node_mode, write_config
 
 pytestmark = [pytest.mark.zk]
 
@@ -26,6 +26,27 @@ def test_zoo_cfg_for_an_ensemble(tmp_path):
 def test_standalone_node(tmp_path):
     with Ensemble.start(tmp_path, 1, tick_time_ms=200) as ens:
         assert ens.modes() == {1: "standalone"}
+        assert "maxSessionTimeout" not in write_config(ens.spec, ens.spec.nodes[0]).read_text()
+
+
+def _granted_session_timeout(ens: Ensemble, requested_ms: int) -> int:
+    """The timeout ZooKeeper granted a new session, as its `cons` word reports it."""
+    node = ens.spec.nodes[0]
+
+    async def granted() -> int:
+        async with ZkClient.open(ens.connect_string, session_timeout_ms=requested_ms) as zk:
+            sid = f"sid=0x{zk.session_id:x},"
+            line = next(ln for ln in four_letter_word(node.host, node.client_port, "cons").splitlines() if sid in ln)
+            return int(line.split(",to=")[1].split(",")[0])
+    return trio.run(granted)
+
+
+def test_max_session_timeout_raises_the_twenty_tick_bound(tmp_path):
+    with Ensemble.start(tmp_path / "default", 1, tick_time_ms=200) as ens:
+        assert _granted_session_timeout(ens, 8000) == 4000  # 20 ticks
+    with Ensemble.start(tmp_path / "raised", 1, tick_time_ms=200, max_session_timeout_ms=10000) as ens:
+        assert "maxSessionTimeout=10000" in write_config(ens.spec, ens.spec.nodes[0]).read_text()
+        assert _granted_session_timeout(ens, 8000) == 8000
 
 
 @pytest.mark.slow
