@@ -75,6 +75,8 @@ def eventually(check, what: str, timeout: float = DEADLINE_S, workers: list | No
         if value:
             return value
         if time.monotonic() > deadline:
+            for w in workers or ():
+                w.dump_stacks()
             raise AssertionError(f"timed out waiting for {what}" + "".join(w.tail() for w in workers or ()))
         time.sleep(0.2)
 
@@ -141,7 +143,13 @@ class Worker:
             with self._lock:
                 self.records.append(record)
 
-    def tail(self, lines: int = 25) -> str:
+    def dump_stacks(self) -> None:
+        """Have a Python member write its threads' stacks to its log (faulthandler, SIGUSR1)."""
+        if self.client != "kcat" and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(0.5)
+
+    def tail(self, lines: int = 60) -> str:
         if not self.stderr.closed:
             self.stderr.flush()
         text = Path(self.stderr.name).read_text(errors="replace").splitlines()

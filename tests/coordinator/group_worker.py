@@ -10,6 +10,7 @@ SIGTERM closes the consumer cleanly (LeaveGroup, final commit); SIGKILL is a cra
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import json
 import logging
 import os
@@ -113,6 +114,8 @@ def main() -> None:
     logging.basicConfig(level=os.environ.get("GROUP_WORKER_LOG", "INFO"), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     signal.signal(signal.SIGTERM, _stop)
+    # SIGUSR1 writes every thread's stack to stderr: what a stalled member is waiting on.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     if client == "kafka-python":
         run_kafka_python(bootstrap, group, topic, assignor)
     elif client == "confluent":
