@@ -235,6 +235,7 @@ BROKER_CONFIGS: dict[str, ConfigDef] = {d.name: d for d in [
     _d("group.min.session.timeout.ms", "int", 6000),
     _d("group.max.session.timeout.ms", "int", 1800000),
     _d("group.initial.rebalance.delay.ms", "int", 3000),
+    _d("group.max.size", "int", 2147483647, at_least=1),
     _d("transaction.state.log.num.partitions", "int", 50, at_least=1),
     _d("transaction.state.log.replication.factor", "short", 3, at_least=1),
     _d("transaction.state.log.min.isr", "int", 2, at_least=1),

@@ -11,6 +11,9 @@ leads (``GroupMetadataManager``). What it does, per request:
 - SyncGroup: the leader's assignment is written to ``__consumer_offsets`` and handed to every member.
 - Heartbeat: resets the member's session deadline; REBALANCE_IN_PROGRESS tells it to rejoin.
 - LeaveGroup / session expiry: the member is removed and the group rebalances.
+- ``group.max.size`` (KIP-389): a JoinGroup that would grow the group past it gets
+  GROUP_MAX_SIZE_REACHED; a group loaded over the limit rebalances, and the members that rejoin
+  after the first ``group.max.size`` are turned away.
 - Static membership (KIP-345): a known ``group.instance.id`` rejoining gets a new member id and,
   if the group is Stable and its protocol unchanged, its old assignment without a rebalance; the
   old id is fenced (FENCED_INSTANCE_ID).
@@ -38,8 +41,9 @@ from kafka_clone.coordinator.group.member_metadata import MemberMetadata, Reply
 from kafka_clone.coordinator.group.offsets_and_admin import OffsetsAndAdmin
 from kafka_clone.protocol import codec
 from kafka_clone.protocol.errors import (
-    CoordinatorLoadInProgress, CoordinatorNotAvailable, FencedInstanceId, IllegalGeneration, InconsistentGroupProtocol,
-    InvalidGroupId, InvalidSessionTimeout, MemberIdRequired, NotCoordinator, RebalanceInProgress, UnknownMemberId,
+    CoordinatorLoadInProgress, CoordinatorNotAvailable, FencedInstanceId, GroupMaxSizeReached, IllegalGeneration,
+    InconsistentGroupProtocol, InvalidGroupId, InvalidSessionTimeout, MemberIdRequired, NotCoordinator,
+    RebalanceInProgress, UnknownMemberId,
 )
 from kafka_clone.protocol.messages.consumer_protocol import ConsumerProtocolSubscription
 
@@ -88,6 +92,8 @@ class GroupCoordinator(OffsetsAndAdmin):
     min_session_timeout_ms: int = 6000
     max_session_timeout_ms: int = 1800000
     initial_rebalance_delay_ms: int = 3000
+    #: ``group.max.size`` (KIP-389); Kafka's default is Int.MaxValue, i.e. no limit.
+    group_max_size: int = 2**31 - 1
     max_metadata_size: int = 4096
     retention_check_interval_ms: int = 600000
     timers: Timers = attrs.Factory(Timers)
@@ -109,6 +115,7 @@ class GroupCoordinator(OffsetsAndAdmin):
                    min_session_timeout_ms=cfg["group.min.session.timeout.ms"],
                    max_session_timeout_ms=cfg["group.max.session.timeout.ms"],
                    initial_rebalance_delay_ms=cfg["group.initial.rebalance.delay.ms"],
+                   group_max_size=cfg["group.max.size"],
                    max_metadata_size=_config(cfg, "offset.metadata.max.bytes", 4096),
                    retention_check_interval_ms=cfg["offsets.retention.check.interval.ms"])
 
@@ -160,6 +167,12 @@ class GroupCoordinator(OffsetsAndAdmin):
         loaded = await self.manager.load(partition, leader_epoch)
         for group in loaded or ():
             self._update_subscribed_topics(group)
+            if len(group.members) > self.group_max_size:
+                # Kafka's onGroupLoaded: group.max.size was lowered since the group was written.
+                # The rebalance lets the members commit (their generation still counts while
+                # PreparingRebalance) before the last ones to rejoin are turned away.
+                self._prepare_rebalance(group, f"Freshly-loaded group is over capacity ({self.group_max_size}). "
+                                               "Rebalancing in order to give a chance for consumers to commit offsets")
             for member in group.members.values():
                 self._schedule_heartbeat(group, member)
 
@@ -200,12 +213,15 @@ class GroupCoordinator(OffsetsAndAdmin):
             if member_id:
                 return JoinResult(member_id, UnknownMemberId.code)
             group = self.manager.groups[group_id] = GroupMetadata(group_id)
-        if group.is_state(DEAD):
-            return JoinResult(member_id, CoordinatorNotAvailable.code)
-        if not group.supports_protocols(protocol_type, {name for name, _ in protocols}):
-            return JoinResult(member_id, InconsistentGroupProtocol.code)
         args = (client_id, client_host, rebalance_timeout_ms, session_timeout_ms, protocol_type, protocols)
-        if not member_id:
+        outcome: JoinResult | Reply
+        if not self._accept_joining_member(group, member_id):
+            outcome = self._reject_joining_member(group, member_id, group_instance_id)
+        elif group.is_state(DEAD):
+            return JoinResult(member_id, CoordinatorNotAvailable.code)
+        elif not group.supports_protocols(protocol_type, {name for name, _ in protocols}):
+            return JoinResult(member_id, InconsistentGroupProtocol.code)
+        elif not member_id:
             outcome = self._unknown_join(group, group_instance_id, require_known_member_id, *args)
         else:
             outcome = self._known_join(group, member_id, group_instance_id, *args)
@@ -214,6 +230,38 @@ class GroupCoordinator(OffsetsAndAdmin):
         if isinstance(outcome, JoinResult):
             return outcome
         return await outcome.wait()
+
+    def _accept_joining_member(self, group: GroupMetadata, member_id: str) -> bool:
+        """KIP-389, Kafka 2.8's ``acceptJoiningMember`` (since KAFKA-9885, 2.6): is there room?"""
+        if group.is_state(EMPTY) or group.is_state(DEAD):
+            return True
+        if group.is_state(PREPARING):
+            # Counting the members that rejoined, not the group's size: after a load, or once
+            # group.max.size was lowered, the group may hold more members than the limit, and the
+            # last ones to rejoin are the ones turned away.
+            if group.has(member_id) and group.get(member_id).is_awaiting_join:
+                return True
+            return group.num_awaiting_join() < self.group_max_size
+        # CompletingRebalance and Stable: the members that did not rejoin are gone, so the size is
+        # the number of members; every one of them may rejoin.
+        return group.has(member_id) or len(group.members) < self.group_max_size
+
+    def _reject_joining_member(self, group: GroupMetadata, member_id: str, instance_id: str | None) -> JoinResult:
+        """GROUP_MAX_SIZE_REACHED, with the empty member id (the client must not come back with it).
+
+        As in Kafka 2.8, a rejected member of the group is removed from it, and the
+        ``group.instance.id`` given is forgotten even when it still names another member (a
+        restarted static member of a full group); that member stays until its session expires.
+        A KIP-394 pending id is left to expire, as Kafka's ``GroupMetadata.remove`` leaves it.
+        """
+        member = group.members.get(member_id)
+        if member is not None:
+            self._remove_member(group, member)
+        if instance_id is not None:
+            group.static_members.pop(instance_id, None)
+        log.info("Member %s of group %s is turned away: the group has reached its maximum size (%d)",
+                 member_id or "(new)", group.group_id, self.group_max_size)
+        return JoinResult("", GroupMaxSizeReached.code)
 
     def _unknown_join(self, group: GroupMetadata, instance_id: str | None, require_known: bool,
                       client_id: str, *args) -> JoinResult | Reply:

@@ -190,6 +190,10 @@ class GroupMetadata:
     def not_yet_rejoined(self) -> list[MemberMetadata]:
         return [m for m in self.members.values() if not m.is_awaiting_join]
 
+    def num_awaiting_join(self) -> int:
+        """Members with a parked JoinGroup (Kafka's ``numAwaiting``, for ``group.max.size``)."""
+        return sum(1 for m in self.members.values() if m.is_awaiting_join)
+
     def has_all_members_joined(self) -> bool:
         return all(m.is_awaiting_join for m in self.members.values()) and not self.pending_members
 
