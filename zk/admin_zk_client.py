@@ -28,12 +28,9 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from kafka_clone.common import topic as topic_rules
+from kafka_clone.common.topic_config import validate_topic_config
 from kafka_clone.protocol.errors import (
     InvalidTopicException, ReassignmentInProgress, TopicAlreadyExists, UnknownTopicOrPartition,
-)
-from kafka_clone.server.config import BROKER_CONFIGS, ConfigError
-from kafka_clone.server.topic_configs import (
-    BROKER_LOG_CONFIGS, InvalidConfigValue, parse_value, validate_topic_config,
 )
 from zk.admin import (
     AdminError, AdminOperationError, BrokerMetadata, create_new_partitions_assignment, validate_replica_assignment,
@@ -47,7 +44,7 @@ from zk.znodes import (
 
 __all__ = [
     "AdminZkClient", "TopicExistsError", "TopicAlreadyMarkedForDeletionError", "DEFAULT_ENTITY",
-    "TOPIC", "BROKER", "validate_broker_config_types",
+    "TOPIC", "BROKER",
 ]
 
 log = logging.getLogger(__name__)
@@ -150,11 +147,12 @@ class AdminZkClient:
     async def change_broker_config(self, broker_id: int | None, configs: Mapping[str, str]) -> None:
         """Store dynamic broker configs for one broker, or the cluster default when ``broker_id`` is None.
 
-        Only the types of configs the broker knows are checked (``DynamicConfig.Broker.validate``);
-        unknown names are kept, as Kafka keeps custom configs. Whether a config may change
-        dynamically is the caller's check (``DynamicBrokerConfig``).
+        Nothing is checked here: which broker configs exist, their types and whether they may
+        change dynamically are the broker's knowledge (``kafka_clone/server/dynamic_broker_config.py``,
+        Kafka's ``DynamicBrokerConfig.validate``), and the caller validates before storing. This
+        keeps ``zk`` below the server. Topic configs, by contrast, are validated here against the
+        one table in ``kafka_clone/common/topic_config.py``, as Kafka's AdminZkClient uses LogConfig.
         """
-        validate_broker_config_types(configs)
         await self.change_entity_config(BROKER, DEFAULT_ENTITY if broker_id is None else str(broker_id), configs)
 
     # ------------------------------------------------------------------ topics
@@ -282,17 +280,3 @@ def _validate_topic_name(topic: str) -> None:
     except topic_rules.InvalidTopicError as exc:
         raise InvalidTopicException(str(exc)) from None
 
-
-def validate_broker_config_types(configs: Mapping[str, str]) -> None:
-    """Parse every broker config the broker knows with its type; unknown (custom) names pass."""
-    for name, raw in configs.items():
-        if name in BROKER_CONFIGS:
-            try:
-                BROKER_CONFIGS[name].parse(raw)
-            except ConfigError as exc:
-                raise InvalidConfigValue(str(exc)) from None
-        elif name in BROKER_LOG_CONFIGS:
-            spec = BROKER_LOG_CONFIGS[name]
-            value = parse_value(name, raw, spec.type)
-            if spec.validator is not None:
-                spec.validator(name, value)

@@ -16,12 +16,10 @@ from typing import Any
 
 import attrs
 
+from kafka_clone.common.topic_config import LONG_MAX
 from kafka_clone.protocol.errors import InvalidConfig
 
 __all__ = ["LogConfig", "LONG_MAX"]
-
-#: Java's Long.MAX_VALUE: Kafka's "never" for flush.messages, flush.ms and friends.
-LONG_MAX = 2**63 - 1
 
 
 @attrs.frozen(kw_only=True)

@@ -153,6 +153,40 @@ async def test_describe_broker(zk_connect):
         assert (threads.name, threads.value, threads.config_source) == ("log.cleaner.threads", "2", 3)
 
 
+async def test_describe_reports_dynamic_broker_layers(zk_connect):
+    """KIP-226 precedence and sources: per-broker > cluster default > server.properties > Kafka's default."""
+    props = {"log.segment.bytes": "2048", "log.retention.hours": "24"}
+    async with fake_broker(zk_connect, **props) as broker:
+        await create_topic(broker, "t", {"retention.ms": "5"})
+        admin = AdminZkClient(broker.zk_client)
+        await admin.change_broker_config(None, {"log.retention.ms": "600000", "log.segment.bytes": "4096",
+                                                "compression.type": "gzip"})
+        await admin.change_broker_config(1, {"log.segment.bytes": "8192", "broker.id": "7"})
+        [result] = await describe(broker, 1, (BROKER, "1", None), synonyms=True)
+        configs = by_name(result)
+        segment = configs["log.segment.bytes"]
+        assert (segment.value, segment.config_source) == ("8192", 2)
+        assert [(s.name, s.value, s.source) for s in segment.synonyms] == [
+            ("log.segment.bytes", "8192", 2), ("log.segment.bytes", "4096", 3), ("log.segment.bytes", "2048", 4),
+            ("log.segment.bytes", "1073741824", 5)]
+        assert (configs["log.retention.ms"].value, configs["log.retention.ms"].config_source) == ("600000", 3)
+        assert (configs["compression.type"].value, configs["compression.type"].config_source) == ("gzip", 3)
+        # A non-dynamic config stored behind the admin client's back is ignored, as Kafka does.
+        assert (configs["broker.id"].value, configs["broker.id"].config_source) == ("1", 4)
+        [result] = await describe(broker, 1, (TOPIC, "t", None), synonyms=True)
+        configs = by_name(result)
+        assert (configs["segment.bytes"].value, configs["segment.bytes"].config_source) == ("8192", 2)
+        # The dynamic default log.retention.ms beats the static log.retention.hours; the topic's override beats both.
+        assert (configs["retention.ms"].value, configs["retention.ms"].config_source) == ("5", 1)
+        assert [(s.name, s.source) for s in configs["retention.ms"].synonyms] == [
+            ("retention.ms", 1), ("log.retention.ms", 3), ("log.retention.hours", 4), ("log.retention.hours", 5)]
+        assert (configs["compression.type"].value, configs["compression.type"].config_source) == ("gzip", 3)
+        [defaults] = await describe(broker, 1, (BROKER, "", ("log.segment.bytes",)), synonyms=True)
+        [segment] = defaults.configs
+        assert (segment.value, segment.config_source) == ("4096", 3)
+        assert [s.source for s in segment.synonyms] == [3, 4, 5]
+
+
 async def alter(broker, version, *resources, validate_only=False):
     body = AlterConfigsRequest(resources=tuple(
         AlterConfigsResource(resource_type=t, resource_name=n,
@@ -207,6 +241,19 @@ async def test_alter_broker_configs(zk_connect):
         assert await alter(broker, 0, (BROKER, "2", {})) == [
             (42, "Unexpected broker id, expected 1, but received 2")]
         assert await alter(broker, 0, (BROKER, "1", {"num.io.threads": "4"})) == [(0, None)]
+        assert await stored(broker, "brokers", "1") == {"num.io.threads": "4"}
+        # Only the highest-priority name of a synonym group is dynamic in 2.8.
+        assert await alter(broker, 0, (BROKER, "", {"log.retention.hours": "1", "log.retention.ms": "1"})) == [
+            (42, "Invalid config value for resource ConfigResource(type=BROKER, name=''): "
+                 "Cannot update these configs dynamically: Set(log.retention.hours)")]
+        assert await alter(broker, 0, (BROKER, "", {"log.segment.bytes": "13"}), validate_only=True) == [
+            (42, "Invalid config value for resource ConfigResource(type=BROKER, name=''): "
+                 "Invalid value 13 for configuration log.segment.bytes: Value must be at least 14")]
+        assert await alter(broker, 0, (BROKER, "1", {"num.io.threads": "x"})) == [
+            (42, "Invalid config value for resource ConfigResource(type=BROKER, name='1'): "
+                 "Invalid value x for configuration num.io.threads: Not a number of type INT")]
+        assert await alter(broker, 0, (BROKER, "", {"log.cleanup.policy": "compact", "my.custom": "x"})) == [(0, None)]
+        assert await stored(broker, "brokers", "<default>") == {"log.cleanup.policy": "compact", "my.custom": "x"}
         assert await stored(broker, "brokers", "1") == {"num.io.threads": "4"}
 
 

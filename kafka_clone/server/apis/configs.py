@@ -7,9 +7,14 @@ that got the request; KIP-590 forwarding came later); every topic change goes th
 
 Describe, per resource (an error is that resource's result, never the whole response):
 
-* TOPIC: every topic config with its effective value (broker defaults + overrides), source
-  DYNAMIC_TOPIC_CONFIG (1) for an override, else the source of the first broker synonym
-  (STATIC_BROKER_CONFIG (4) from ``server.properties``, DEFAULT_CONFIG (5)), ``read_only`` false.
+* The broker's values are its current config (KIP-226): ``server.properties`` overlaid with the
+  dynamic cluster defaults (``/config/brokers/<default>``) and this broker's dynamic configs
+  (``/config/brokers/<id>``), merged as ``dynamic_broker_config`` does. A synonym's source is
+  the first layer holding it: DYNAMIC_BROKER_CONFIG (2), DYNAMIC_DEFAULT_BROKER_CONFIG (3),
+  STATIC_BROKER_CONFIG (4), else DEFAULT_CONFIG (5), as ``ConfigHelper.configSynonyms`` orders them.
+* TOPIC: every topic config with its effective value (broker log defaults + overrides), source
+  DYNAMIC_TOPIC_CONFIG (1) for an override, else the source of the first broker synonym,
+  ``read_only`` false.
   Kafka keeps only the synonyms from the topic config's own broker name on (a filter meant for
   listener prefixes), so ``retention.ms`` with only ``log.retention.hours`` in
   ``server.properties`` shows no synonyms and source DEFAULT_CONFIG although the value comes
@@ -17,7 +22,8 @@ Describe, per resource (an error is that resource's result, never the whole resp
 * BROKER with our id: ``server.properties`` entries and every known broker config (``null``
   when unset), ``read_only`` unless Kafka can change it dynamically (KIP-226), names the broker
   does not know reported as sensitive with a null value, as Kafka does. The empty name lists the
-  stored cluster-wide dynamic defaults. Another id is INVALID_REQUEST (42).
+  cluster-wide dynamic defaults (synonyms from every layer but the per-broker one). Another id
+  is INVALID_REQUEST (42).
 * ``configuration_keys`` selects names exactly (null lists all; KAFKA-12235's fix is in 2.8).
 
 Alter: AlterConfigs replaces a resource's whole override set; IncrementalAlterConfigs applies
@@ -27,8 +33,12 @@ INVALID_REQUEST (42) for null values, duplicate keys, unsupported resource types
 broker id and any bad value (``Invalid config value for resource ConfigResource(type=TOPIC,
 name='t'): Invalid value ...``); INVALID_CONFIG (40) for unknown names and conflicting
 compaction lags; UNKNOWN_TOPIC_OR_PARTITION (3). No ``alter.config.policy.class.name`` is
-supported, so POLICY_VIOLATION (44) is never returned. Dynamic broker configs are stored in
-``/config/brokers/<id|<default>>`` but not applied (out of scope).
+supported, so POLICY_VIOLATION (44) is never returned. A broker resource is checked as
+``DynamicBrokerConfig.validate`` does (``Cannot update these configs dynamically: Set(...)`` for a
+config that is not dynamic, the type of every config the broker knows, per-broker-only configs
+at the default level; names the broker does not know are stored as custom configs, as in
+Kafka), then stored in ``/config/brokers/<id|<default>>``; every broker applies it from
+``/config/changes`` (``DynamicConfigManager``).
 
 BROKER_LOGGER (KIP-412) maps Kafka's ``Log4jController`` onto Python's ``logging``: describe lists
 ``root`` and every logger with its effective level (log4j names: WARN for WARNING, FATAL for
@@ -42,6 +52,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from kafka_clone.common import topic as topic_rules
 from kafka_clone.protocol import ApiKey
 from kafka_clone.protocol.errors import (
@@ -52,13 +64,16 @@ from kafka_clone.protocol.messages.configs import (
     DescribeConfigsResult, DescribeConfigsSynonym, IncrementalAlterConfigsResponse,
 )
 from kafka_clone.server.apis import RequestContext, handles
-from kafka_clone.server.config import BROKER_CONFIGS, ConfigError
+from kafka_clone.server.config import BROKER_CONFIGS, ConfigError, KafkaConfig
+from kafka_clone.server.dynamic_broker_config import (
+    DYNAMIC_BROKER_CONFIGS, current_broker_config, from_persistent_props, validate_dynamic_broker_configs,
+)
 from kafka_clone.server.topic_configs import (
     BROKER_LOG_CONFIGS, TOPIC_CONFIG_SYNONYMS, TOPIC_CONFIGS, ConfigSource, ConfigType, InvalidConfigValue,
     broker_config_synonyms, broker_config_type, broker_log_defaults, broker_value, effective_topic_values,
     static_default_broker_configs, to_config_string,
 )
-from zk.admin_zk_client import BROKER, DEFAULT_ENTITY, TOPIC, AdminZkClient, validate_broker_config_types
+from zk.admin_zk_client import BROKER, DEFAULT_ENTITY, TOPIC, AdminZkClient
 
 log = logging.getLogger(__name__)
 
@@ -71,24 +86,6 @@ _RESOURCE_NAMES = {TOPIC_RESOURCE: "TOPIC", BROKER_RESOURCE: "BROKER", BROKER_LO
 # AlterConfigOp.OpType ids (KIP-339).
 SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
 _OP_NAMES = {SET: "SET", DELETE: "DELETE", APPEND: "APPEND", SUBTRACT: "SUBTRACT"}
-
-_LOG_SYNONYMS = frozenset(TOPIC_CONFIG_SYNONYMS.values()) - {"log.message.format.version"}
-
-#: ``DynamicBrokerConfig.AllDynamicConfigs`` restricted to the configs this broker knows:
-#: the broker names behind topic configs (``DynamicLogConfig``, without the message format),
-#: thread pools, the log cleaner, listeners and connection limits. Everything else the broker
-#: knows is read-only; names it does not know may be stored (custom configs).
-DYNAMIC_BROKER_CONFIGS: frozenset[str] = _LOG_SYNONYMS | {
-    "num.io.threads", "num.network.threads", "num.replica.fetchers", "num.recovery.threads.per.data.dir",
-    "background.threads", "log.cleaner.threads", "log.cleaner.dedupe.buffer.size",
-    "log.cleaner.io.buffer.load.factor", "log.cleaner.io.buffer.size", "log.cleaner.io.max.bytes.per.second",
-    "log.cleaner.backoff.ms", "metric.reporters", "listeners", "advertised.listeners",
-    "listener.security.protocol.map", "max.connections", "max.connections.per.ip",
-    "max.connections.per.ip.overrides", "max.connection.creation.rate",
-}
-#: Dynamic configs that only make sense for one broker ("broker id must be specified").
-PER_BROKER_CONFIGS = frozenset({"listeners", "advertised.listeners", "listener.security.protocol.map"})
-
 
 def _resource_string(resource_type: int, name: str) -> str:
     """``ConfigResource.toString``, as Kafka's messages show it."""
@@ -104,10 +101,6 @@ def _api_error(exc: Exception) -> tuple[int, str | None]:
         return exc.code, None if message == exc.message else message
     log.error("Unexpected error processing a config request", exc_info=exc)
     return -1, None
-
-
-def _scala_set(names: Sequence[str]) -> str:
-    return "Set(" + ", ".join(names) + ")"
 
 
 # ------------------------------------------------------------------------------ broker loggers
@@ -207,14 +200,52 @@ def _wanted(keys: Sequence[str] | None, name: str) -> bool:
     return keys is None or name in keys
 
 
+@attrs.frozen
+class _BrokerView:
+    """The broker's current config (static + dynamic layers) and the sources of its values."""
+
+    config: KafkaConfig
+    #: ``configSynonyms``' order: per-broker dynamic, default dynamic, static, Kafka's defaults.
+    sources: tuple[tuple[ConfigSource, Mapping[str, str]], ...]
+
+    def without(self, source: ConfigSource) -> Sources:
+        return [entry for entry in self.sources if entry[0] is not source]
+
+    def layer(self, source: ConfigSource) -> Mapping[str, str]:
+        return next(values for s, values in self.sources if s is source)
+
+
+async def _broker_view(ctx: RequestContext) -> _BrokerView:
+    """The dynamic layers as stored in ZooKeeper, filtered and merged as the broker applies them
+    (``dynamic_broker_config``). Kafka reads its in-memory copy; reading ZooKeeper gives the same
+    answer once the broker has processed the change notification, and needs no broker state."""
+    admin = AdminZkClient(ctx.broker.zk_client)
+    static = ctx.broker.config
+    stored_default = await admin.fetch_entity_config(BROKER, DEFAULT_ENTITY)
+    stored_mine = await admin.fetch_entity_config(BROKER, str(ctx.broker.broker_id))
+    default = from_persistent_props(stored_default, per_broker=False, quiet=True)
+    mine = from_persistent_props(stored_mine, per_broker=True, quiet=True)
+    try:
+        current = current_broker_config(static, default, mine)
+    except ConfigError as exc:
+        log.warning("The dynamic broker configs in ZooKeeper are not applicable, describing the static ones: %s", exc)
+        current, default, mine = static, {}, {}
+    return _BrokerView(current, (
+        (ConfigSource.DYNAMIC_BROKER_CONFIG, mine),
+        (ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, default),
+        (ConfigSource.STATIC_BROKER_CONFIG, dict(static.originals)),
+        (ConfigSource.DEFAULT_CONFIG, static_default_broker_configs()),
+    ))
+
+
 async def _describe_topic(ctx: RequestContext, resource: Any, include_synonyms: bool, include_doc: bool,
-                          sources: Sources) -> DescribeConfigsResult:
+                          view: _BrokerView) -> DescribeConfigsResult:
     topic = resource.resource_name
     topic_rules.validate(topic)
     if not ctx.broker.metadata_cache.contains_topic(topic):
         return DescribeConfigsResult(error_code=UnknownTopicOrPartition.code)
     overrides = await AdminZkClient(ctx.broker.zk_client).fetch_entity_config(TOPIC, topic)
-    values = effective_topic_values(broker_log_defaults(ctx.broker.config), overrides)
+    values = effective_topic_values(broker_log_defaults(view.config), overrides)
     entries = []
     for name in sorted(values):
         if not _wanted(resource.configuration_keys, name):
@@ -224,7 +255,7 @@ async def _describe_topic(ctx: RequestContext, resource: Any, include_synonyms: 
         synonyms = []
         if name in TOPIC_CONFIG_SYNONYMS:
             broker_name = TOPIC_CONFIG_SYNONYMS[name]
-            synonyms = _config_synonyms(broker_name, broker_config_synonyms(broker_name), False, sources)
+            synonyms = _config_synonyms(broker_name, broker_config_synonyms(broker_name), False, view.sources)
         if name in overrides:
             synonyms.insert(0, DescribeConfigsSynonym(name=name, value=shown,
                                                       source=int(ConfigSource.DYNAMIC_TOPIC_CONFIG)))
@@ -248,9 +279,8 @@ def _broker_id(ctx: RequestContext, name: str, *, describing: bool) -> int | Non
     return broker_id
 
 
-def _broker_values(ctx: RequestContext) -> dict[str, Any]:
+def _broker_values(config: KafkaConfig) -> dict[str, Any]:
     """``allConfigs(config)``: the originals, overlaid with the parsed value of every known config."""
-    config = ctx.broker.config
     values: dict[str, Any] = dict(config.originals)
     values.update({name: config[name] for name in BROKER_CONFIGS})
     values.update({name: broker_value(config, name) for name in BROKER_LOG_CONFIGS})
@@ -258,14 +288,16 @@ def _broker_values(ctx: RequestContext) -> dict[str, Any]:
 
 
 async def _describe_broker(ctx: RequestContext, resource: Any, include_synonyms: bool, include_doc: bool,
-                           sources: Sources) -> DescribeConfigsResult:
+                           view: _BrokerView) -> DescribeConfigsResult:
     broker_id = _broker_id(ctx, resource.resource_name, describing=True)
+    sources: Sources = view.sources
     if broker_id is None:
-        stored = await AdminZkClient(ctx.broker.zk_client).fetch_entity_config(BROKER, DEFAULT_ENTITY)
-        values: dict[str, Any] = dict(stored)
-        sources = [(ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, stored)]
+        # createBrokerConfigEntry(perBrokerConfig = false): the default entity's own entries,
+        # with every synonym but the per-broker ones.
+        values: dict[str, Any] = dict(view.layer(ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG))
+        sources = view.without(ConfigSource.DYNAMIC_BROKER_CONFIG)
     else:
-        values = _broker_values(ctx)
+        values = _broker_values(view.config)
     entries = []
     for name in sorted(values):
         if not _wanted(resource.configuration_keys, name):
@@ -288,17 +320,15 @@ async def handle_describe_configs(ctx: RequestContext) -> DescribeConfigsRespons
     body = ctx.body
     include_synonyms = bool(ctx.version >= 1 and body.include_synonyms)
     include_doc = bool(ctx.version >= 3 and body.include_documentation)
-    sources: Sources = [
-        (ConfigSource.STATIC_BROKER_CONFIG, dict(ctx.broker.config.originals)),
-        (ConfigSource.DEFAULT_CONFIG, static_default_broker_configs()),
-    ]
+    view = await _broker_view(ctx) if any(
+        r.resource_type in (TOPIC_RESOURCE, BROKER_RESOURCE) for r in body.resources) else None
     results = []
     for resource in body.resources:
         try:
             if resource.resource_type == TOPIC_RESOURCE:
-                result = await _describe_topic(ctx, resource, include_synonyms, include_doc, sources)
+                result = await _describe_topic(ctx, resource, include_synonyms, include_doc, view)
             elif resource.resource_type == BROKER_RESOURCE:
-                result = await _describe_broker(ctx, resource, include_synonyms, include_doc, sources)
+                result = await _describe_broker(ctx, resource, include_synonyms, include_doc, view)
             elif resource.resource_type == BROKER_LOGGER_RESOURCE:
                 _logger_broker_id(ctx, resource.resource_name)
                 result = DescribeConfigsResult(configs=tuple(
@@ -335,18 +365,10 @@ async def _alter_topic(ctx: RequestContext, topic: str, props: Mapping[str, str]
 
 
 async def _alter_broker(ctx: RequestContext, name: str, props: Mapping[str, str], validate_only: bool) -> None:
-    """``ZkAdminManager.alterBrokerConfigs``: checks of ``DynamicBrokerConfig.validate``, then store."""
+    """``ZkAdminManager.alterBrokerConfigs``: ``DynamicBrokerConfig.validate``, then store."""
     broker_id = _broker_id(ctx, name, describing=False)
-    static = [n for n in props if (n in BROKER_CONFIGS or n in BROKER_LOG_CONFIGS) and n not in DYNAMIC_BROKER_CONFIGS]
-    if static:
-        raise InvalidConfigValue(f"Cannot update these configs dynamically: {_scala_set(static)}")
-    per_broker = [n for n in props if n in PER_BROKER_CONFIGS]
-    if broker_id is None and per_broker:
-        raise InvalidConfigValue("Cannot update these configs at default cluster level, broker id must be "
-                                 f"specified: {_scala_set(per_broker)}")
-    if validate_only:
-        validate_broker_config_types(props)
-    else:
+    validate_dynamic_broker_configs(props, per_broker=broker_id is not None)
+    if not validate_only:
         await AdminZkClient(ctx.broker.zk_client).change_broker_config(broker_id, props)
 
 
