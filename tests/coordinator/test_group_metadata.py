@@ -100,3 +100,28 @@ def test_summary_hides_metadata_unless_stable():
     assert group.summary().members[0].metadata == b"" and group.summary().protocol == ""
     group.transition_to(S)
     assert group.summary().members[0].metadata == b"r" and group.summary().protocol == "range"
+
+
+@pytest.mark.parametrize("state", list(GroupState))
+def test_room_for_a_joining_member_by_state(state):
+    """KIP-389's ``acceptJoiningMember`` for a group of three members (a rejoined) and a limit of 2."""
+    group = GroupMetadata("g")
+    for mid in ("a", "b", "c"):
+        group.add(member(mid))
+    group.state = state
+    group.get("a").awaiting_join = Reply()
+    room = {mid: group.has_room_for(mid, 2) for mid in ("a", "b", "", "pending-id")}
+    if state in (E, D):
+        assert all(room.values())
+    elif state is PR:
+        # Only one member rejoined so far: room for one more, new or old; a stays either way.
+        assert all(room.values())
+        group.get("b").awaiting_join = Reply()
+        assert {mid: group.has_room_for(mid, 2) for mid in ("a", "b", "c", "")} == {
+            "a": True, "b": True, "c": False, "": False}
+    else:
+        # Members may always rejoin; a new one only below the limit, counting every member.
+        assert room == {"a": True, "b": True, "": False, "pending-id": False}
+        group.remove("c")
+        group.remove("b")
+        assert group.has_room_for("", 2)

@@ -215,7 +215,7 @@ class GroupCoordinator(OffsetsAndAdmin):
             group = self.manager.groups[group_id] = GroupMetadata(group_id)
         args = (client_id, client_host, rebalance_timeout_ms, session_timeout_ms, protocol_type, protocols)
         outcome: JoinResult | Reply
-        if not self._accept_joining_member(group, member_id):
+        if not group.has_room_for(member_id, self.group_max_size):
             outcome = self._reject_joining_member(group, member_id, group_instance_id)
         elif group.is_state(DEAD):
             return JoinResult(member_id, CoordinatorNotAvailable.code)
@@ -231,29 +231,11 @@ class GroupCoordinator(OffsetsAndAdmin):
             return outcome
         return await outcome.wait()
 
-    def _accept_joining_member(self, group: GroupMetadata, member_id: str) -> bool:
-        """KIP-389, Kafka 2.8's ``acceptJoiningMember`` (since KAFKA-9885, 2.6): is there room?"""
-        if group.is_state(EMPTY) or group.is_state(DEAD):
-            return True
-        if group.is_state(PREPARING):
-            # Counting the members that rejoined, not the group's size: after a load, or once
-            # group.max.size was lowered, the group may hold more members than the limit, and the
-            # last ones to rejoin are the ones turned away.
-            if group.has(member_id) and group.get(member_id).is_awaiting_join:
-                return True
-            return group.num_awaiting_join() < self.group_max_size
-        # CompletingRebalance and Stable: the members that did not rejoin are gone, so the size is
-        # the number of members; every one of them may rejoin.
-        return group.has(member_id) or len(group.members) < self.group_max_size
-
     def _reject_joining_member(self, group: GroupMetadata, member_id: str, instance_id: str | None) -> JoinResult:
-        """GROUP_MAX_SIZE_REACHED, with the empty member id (the client must not come back with it).
-
-        As in Kafka 2.8, a rejected member of the group is removed from it, and the
-        ``group.instance.id`` given is forgotten even when it still names another member (a
-        restarted static member of a full group); that member stays until its session expires.
-        A KIP-394 pending id is left to expire, as Kafka's ``GroupMetadata.remove`` leaves it.
-        """
+        """GROUP_MAX_SIZE_REACHED with the empty member id. As in Kafka 2.8, a turned-away member
+        is removed, and the ``group.instance.id`` given is forgotten even while it names another
+        member (a restarted static member of a full group: that one stays until its session
+        expires); a KIP-394 pending id is left to expire, as Kafka's ``GroupMetadata.remove`` does."""
         member = group.members.get(member_id)
         if member is not None:
             self._remove_member(group, member)

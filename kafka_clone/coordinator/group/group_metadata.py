@@ -194,6 +194,21 @@ class GroupMetadata:
         """Members with a parked JoinGroup (Kafka's ``numAwaiting``, for ``group.max.size``)."""
         return sum(1 for m in self.members.values() if m.is_awaiting_join)
 
+    def has_room_for(self, member_id: str, max_size: int) -> bool:
+        """``group.max.size`` (KIP-389): may this JoinGroup go on? Kafka 2.8's ``acceptJoiningMember``."""
+        if self.state in (E, D):
+            return True
+        if self.state is PR:
+            # The members that rejoined are counted, not the group's size: after a load, or once
+            # group.max.size was lowered, the group may hold more members than the limit, and the
+            # last ones to rejoin are the ones turned away.
+            if self.has(member_id) and self.get(member_id).is_awaiting_join:
+                return True
+            return self.num_awaiting_join() < max_size
+        # CompletingRebalance and Stable: the members that did not rejoin are gone, so the size
+        # counts; every member may rejoin.
+        return self.has(member_id) or len(self.members) < max_size
+
     def has_all_members_joined(self) -> bool:
         return all(m.is_awaiting_join for m in self.members.values()) and not self.pending_members
 
