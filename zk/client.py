@@ -167,6 +167,18 @@ class MultiError(ZkError):
         return next((e for e in self.errors if e is not None), None)
 
 
+def _multi_outcome(results: list[Any]) -> list[Any] | MultiError:
+    """A committed multi's answer: the ops' results, or a MultiError naming each op's failure."""
+    if any(isinstance(r, Exception) for r in results):
+        return MultiError([
+            # Ops before the failing one are "rolled back", ops after it "runtime inconsistency".
+            None if isinstance(r, (kz.RolledBackError, kz.RuntimeInconsistency)) or not isinstance(r, Exception)
+            else _translate(r)
+            for r in results
+        ])
+    return [Stat._from_kazoo(r) if hasattr(r, "czxid") else r for r in results]
+
+
 @attrs.define(eq=False)
 class ZNodeChangeHandler:
     """Callbacks for one path's data watch; run in the trio thread, must not block."""
@@ -432,6 +444,47 @@ class ZkClient:
 
     async def multi(self, ops: Iterable[Op]) -> list[Any]:
         """Run ops atomically (ZooKeeper `multi`); raise MultiError naming each op's failure."""
+        results = await self._call(self._transaction(ops).commit_async)
+        outcome = _multi_outcome(results)
+        if isinstance(outcome, MultiError):
+            raise outcome
+        return outcome
+
+    async def multi_many(self, transactions: list[list[Op]]) -> list[list[Any] | MultiError]:
+        """Run many multis with all of them in flight at once; each is atomic on its own.
+
+        Returns, per transaction, its results or its MultiError (not raised: the callers need
+        every outcome, as Kafka's pipelined `retryRequestsUntilConnected` hands back one response
+        per request).  Any other failure (a lost connection) is raised once all have answered.
+        """
+        if not transactions:
+            return []
+        if self._closed:
+            raise ZkClosedError("ZooKeeper client closed")
+        remaining = len(transactions)
+        done = trio.Event()
+
+        def finished(_result: Any) -> None:
+            nonlocal remaining
+            remaining -= 1
+            if remaining == 0:
+                done.set()
+
+        pending = []
+        for ops in transactions:
+            async_result = self._transaction(ops).commit_async()
+            async_result.rawlink(lambda r: self._call_soon(finished, r))
+            pending.append(async_result)
+        await done.wait()
+        out: list[list[Any] | MultiError] = []
+        for r in pending:
+            try:
+                out.append(_multi_outcome(r.get_nowait()))
+            except Exception as exc:
+                raise _translate(exc) from exc
+        return out
+
+    def _transaction(self, ops: Iterable[Op]) -> Any:
         txn = self._kazoo.transaction()
         for op in ops:
             match op:
@@ -449,15 +502,7 @@ class ZkClient:
                     txn.check(op.path, op.version)
                 case DeleteOp():
                     txn.delete(op.path, op.version)
-        results = await self._call(txn.commit_async)
-        if any(isinstance(r, Exception) for r in results):
-            raise MultiError([
-                # Ops before the failing one are "rolled back", ops after it "runtime inconsistency".
-                None if isinstance(r, (kz.RolledBackError, kz.RuntimeInconsistency)) or not isinstance(r, Exception)
-                else _translate(r)
-                for r in results
-            ])
-        return [Stat._from_kazoo(r) if hasattr(r, "czxid") else r for r in results]
+        return txn
 
     async def close(self) -> None:
         """Close the session (its ephemeral znodes go at once, not after the timeout)."""

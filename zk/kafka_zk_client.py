@@ -3,24 +3,25 @@
 Mirrors the parts of Kafka 2.8's `KafkaZkClient` the broker and controller need: the persistent
 top-level paths, the cluster id, broker registration (KIP-380 broker epoch), and the controller
 election multi with its `/controller_epoch` fencing.  Every controller write goes through
-`controller_multi`, which prepends a check of `/controller_epoch`'s zkVersion so that a deposed
-controller's writes fail (Kafka 2.2+, KAFKA-7235's zkVersion fencing).
+`controller_multi` (or `controller_multi_many`, its pipelined form), which prepends a check of
+`/controller_epoch`'s zkVersion so that a deposed controller's writes fail (Kafka 2.2+,
+KAFKA-7235's zkVersion fencing).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import attrs
 
 from zk.client import (
     BadVersionError, CheckOp, CreateOp, DeleteOp, MultiError, NodeExistsError, NoNodeError, Op, SetDataOp,
-    Stat, ZkClient,
+    Stat, ZkClient, ZkError,
 )
 from zk.znodes import (
     PERSISTENT_ZK_PATHS, BrokerIdsZNode, BrokerIdZNode, BrokerInfo, ClusterIdZNode,
-    ControllerEpochZNode, ControllerZNode, FeatureZNode,
+    ControllerEpochZNode, ControllerZNode, FeatureZNode, LeaderAndIsr, TopicPartitionStateZNode,
 )
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,20 @@ class ControllerEpoch:
 
     epoch: int
     epoch_zk_version: int
+
+
+@attrs.frozen
+class UpdateLeaderAndIsrResult:
+    """Kafka's `UpdateLeaderAndIsrResult`, the answer of `update_leader_and_isr`.
+
+    `finished`: per partition, the LeaderAndIsr as written (with the znode's new zkVersion) or
+    the error that failed its write for good.  `updates_to_retry`: the partitions whose zkVersion
+    was stale (BADVERSION): someone else (a leader changing its ISR) wrote the znode since we read
+    it, so the caller re-reads them and decides again.
+    """
+
+    finished: dict[tuple[str, int], LeaderAndIsr | ZkError]
+    updates_to_retry: tuple[tuple[str, int], ...]
 
 
 @attrs.define(eq=False)
@@ -190,6 +205,53 @@ class KafkaZkClient:
                 raise ControllerMovedError("Controller epoch zkVersion check fails: controller moved") from None
             raise exc.first() or exc
         return results[1:]
+
+    async def controller_multi_many(self, epoch_zk_version: int,
+                                    requests: list[list[Op]]) -> list[list[Stat | str] | ZkError]:
+        """Many `controller_multi`s with all of them in flight at once.
+
+        Each request is its own small multi behind the `/controller_epoch` check, as Kafka wraps
+        every request of a pipelined batch (`wrapRequestWithControllerEpochCheck`): one request's
+        failure never holds back the others, and no multi grows towards `jute.maxbuffer` however
+        many requests there are.  Returns, per request, its results (without the check) or its
+        failing op's error.  A failed check on any of them raises ControllerMovedError.  The
+        requests ZooKeeper applied before the epoch moved stand, as any write of a controller
+        before it was deposed does: its successor reads them when it loads the cluster.
+        """
+        check = CheckOp(ControllerEpochZNode.path(), epoch_zk_version)
+        outcomes = await self.zk.multi_many([[check, *ops] for ops in requests])
+        out: list[list[Stat | str] | ZkError] = []
+        for outcome in outcomes:
+            if isinstance(outcome, MultiError):
+                if isinstance(outcome.errors[0], (BadVersionError, NoNodeError)):
+                    raise ControllerMovedError("Controller epoch zkVersion check fails: controller moved")
+                out.append(outcome.first() or outcome)
+            else:
+                out.append(outcome[1:])
+        return out
+
+    async def update_leader_and_isr(self, leader_and_isrs: Mapping[tuple[str, int], LeaderAndIsr],
+                                    epoch_zk_version: int) -> UpdateLeaderAndIsrResult:
+        """Kafka's `updateLeaderAndIsr`: write many partition state znodes, pipelined.
+
+        Each write is a setData conditional on the zkVersion carried in its LeaderAndIsr, fenced
+        by the controller epoch (`controller_multi_many`).  BADVERSION goes to
+        `updates_to_retry`, any other error to `finished` as the error.
+        """
+        items = list(leader_and_isrs.items())
+        outcomes = await self.controller_multi_many(epoch_zk_version, [
+            [SetDataOp(TopicPartitionStateZNode.path(*tp), TopicPartitionStateZNode.encode(li), li.zk_version)]
+            for tp, li in items])
+        finished: dict[tuple[str, int], LeaderAndIsr | ZkError] = {}
+        retry: list[tuple[str, int]] = []
+        for (tp, li), outcome in zip(items, outcomes):
+            if isinstance(outcome, BadVersionError):
+                retry.append(tp)
+            elif isinstance(outcome, ZkError):
+                finished[tp] = outcome
+            else:
+                finished[tp] = attrs.evolve(li, zk_version=outcome[0].version)
+        return UpdateLeaderAndIsrResult(finished, tuple(retry))
 
     async def delete_controller(self, epoch_zk_version: int) -> None:
         """Resigning controller removes `/controller`, fenced by its epoch (Kafka's deleteController)."""
