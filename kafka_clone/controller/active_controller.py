@@ -28,7 +28,9 @@ from kafka_clone.controller.events import (
     PartitionReassignmentIsrChange, ZkPartitionReassignment, ZkPreferredReplicaElection, BrokerChange, BrokerModifications, ControlledShutdown, ControllerEvent, IsrChangeNotification, PartitionModifications,
     TopicChange, TopicDeletion, TopicDeletionStopReplicaResponseReceived, TopicUncleanLeaderElectionEnable,
 )
-from kafka_clone.controller.partition_state_machine import ElectionStrategy, PartitionState, PartitionStateMachine
+from kafka_clone.controller.partition_state_machine import (
+    MAX_UPDATE_ATTEMPTS, ElectionStrategy, PartitionState, PartitionStateMachine,
+)
 from kafka_clone.controller.reassignment import ReassignmentManager
 from kafka_clone.protocol.errors import (
     BrokerNotAvailable, ElectionNotNeeded, EligibleLeadersNotAvailable, KafkaError, PreferredLeaderNotAvailable,
@@ -36,7 +38,7 @@ from kafka_clone.protocol.errors import (
 )
 from kafka_clone.controller.topic_deletion import TopicDeletionManager
 from kafka_clone.server.config import KafkaConfig
-from zk.client import DeleteOp, NoNodeError, ZNodeChangeHandler, ZNodeChildChangeHandler
+from zk.client import DeleteOp, NoNodeError, ZkError, ZNodeChangeHandler, ZNodeChildChangeHandler
 from zk.kafka_zk_client import KafkaZkClient
 from zk.znodes import (
     BrokerIdsZNode, BrokerIdZNode, ConfigEntityZNode, DeleteTopicsZNode, IsrChangeNotificationSequenceZNode,
@@ -323,11 +325,11 @@ class ActiveController:
                 and tp in self.context.partition_leadership]
         led = [tp for tp in mine if self.context.partition_leadership[tp].leader == broker_id]
         await self.psm.handle_state_changes(led, PartitionState.ONLINE, ElectionStrategy.CONTROLLED_SHUTDOWN)
-        for tp in mine:
-            li = self.context.partition_leadership[tp]
-            if li.leader != broker_id and broker_id in li.isr:
-                await self.remove_replica_from_isr(tp, broker_id)
-                self.batch.add_stop_replica([broker_id], tp, delete=False)
+        followed = [tp for tp in mine if (li := self.context.partition_leadership[tp]).leader != broker_id
+                    and broker_id in li.isr]
+        await self.remove_replicas_from_isr(broker_id, followed)
+        for tp in followed:
+            self.batch.add_stop_replica([broker_id], tp, delete=False)
         remaining = [tp for tp in mine if self.context.partition_leadership[tp].leader == broker_id]
         return 0, remaining
 
@@ -336,27 +338,45 @@ class ActiveController:
         return {r for li in self.context.partition_leadership.values() for r in li.isr if r not in live}
 
     async def _take_replicas_offline(self, dead: set[int]) -> None:
-        for tp in self.context.all_partitions():
-            li = self.context.partition_leadership.get(tp)
-            if li is None or tp[0] in self.context.topics_to_be_deleted:
-                continue
-            for replica in sorted(dead & ({li.leader} | set(li.isr))):
-                await self.remove_replica_from_isr(tp, replica)
+        """Kafka's OfflineReplica transition for the replicas on dead brokers, one batch per
+        broker as `ReplicaStateMachine.handleStateChanges` groups them by replica id."""
+        partitions = [tp for tp in self.context.all_partitions()
+                      if tp in self.context.partition_leadership and tp[0] not in self.context.topics_to_be_deleted]
+        for replica in sorted(dead):
+            await self.remove_replicas_from_isr(replica, partitions)
 
     async def remove_replica_from_isr(self, tp: TopicPartition, replica: int) -> None:
-        """Kafka's OfflineReplica transition for one partition: a new ISR without the replica
-        (kept if it is the last member), leader -1 if it led, leader_epoch + 1."""
-        for _ in range(5):
-            li = self.context.partition_leadership[tp]
-            if replica not in li.isr and replica != li.leader:
+        """`remove_replicas_from_isr` for one partition (reassignment's B4/B5)."""
+        await self.remove_replicas_from_isr(replica, [tp])
+
+    async def remove_replicas_from_isr(self, replica: int, partitions: list[TopicPartition]) -> None:
+        """Kafka's `removeReplicasFromIsr`: for each partition that `replica` leads or follows in
+        sync, a new ISR without it (kept if it is the last member), leader -1 if it led,
+        leader_epoch + 1.  All new states are decided first, then written at once (pipelined,
+        fenced by the controller epoch); those whose znode a leader changed under us are
+        re-read and decided again."""
+        remaining = list(partitions)
+        for _ in range(MAX_UPDATE_ATTEMPTS):
+            planned: dict[TopicPartition, LeaderAndIsr] = {}
+            for tp in remaining:
+                li = self.context.partition_leadership[tp]
+                if replica not in li.isr and replica != li.leader:
+                    continue
+                isr = tuple(r for r in li.isr if r != replica) or li.isr
+                leader = li.leader if li.leader != replica else -1
+                planned[tp] = LeaderAndIsr(leader, li.leader_epoch + 1, isr, self.context.epoch, li.zk_version)
+            if not planned:
                 return
-            isr = tuple(r for r in li.isr if r != replica) or li.isr
-            leader = li.leader if li.leader != replica else -1
-            new = LeaderAndIsr(leader, li.leader_epoch + 1, isr, self.context.epoch, li.zk_version)
-            if await self.psm.write_leader_and_isr(tp, new):
-                live_replicas = [r for r in self.context.replicas(tp) if r in self.context.live_broker_ids]
-                self.batch.add_leader_and_isr(live_replicas, tp, self.leadership(tp), False)
-                return
+            result = await self.psm.update_leader_and_isr(planned)
+            live = self.context.live_broker_ids
+            for tp, outcome in result.finished.items():
+                if isinstance(outcome, ZkError):
+                    log.error("[Controller id=%d] Failed to remove replica %d from the ISR of partition %s-%d: %s",
+                              self.broker_id, replica, *tp, outcome)
+                    continue
+                self.batch.add_leader_and_isr([r for r in self.context.replicas(tp) if r in live], tp,
+                                              self.leadership(tp), False)
+            remaining = list(result.updates_to_retry)
 
     # ---- preferred and unclean elections (KIP-460), auto rebalance ----
 

@@ -15,6 +15,12 @@ Actions:
   write the state znode conditionally on its zkVersion (and, like every controller write, on
   `/controller_epoch`'s zkVersion); LeaderAndIsr + UpdateMetadata.  A failed election leaves
   the partition Offline and its znode untouched.
+
+Elections are decided for all the partitions of a transition first, from the context, and then
+written together, pipelined (`KafkaZkClient.update_leader_and_isr`), as Kafka 2.8's
+`ZkPartitionStateMachine.doElectLeaderForPartitions` does: one round trip's latency for a broker
+failure of thousands of partitions, instead of one per partition.  The partitions whose zkVersion
+was stale are re-read and elected again (Kafka's `updatesToRetry` loop).
 """
 
 from __future__ import annotations
@@ -28,8 +34,8 @@ import attrs
 from kafka_clone.controller.channel_manager import ControllerBrokerRequestBatch, PartitionLeadership
 from kafka_clone.controller.context import ControllerContext, TopicPartition
 from kafka_clone.controller import election
-from zk.client import BadVersionError, CreateOp, NodeExistsError, SetDataOp
-from zk.kafka_zk_client import KafkaZkClient
+from zk.client import CreateOp, NodeExistsError, ZkError
+from zk.kafka_zk_client import KafkaZkClient, UpdateLeaderAndIsrResult
 from zk.znodes import LeaderAndIsr, TopicPartitionStateZNode, TopicPartitionsZNode, TopicPartitionZNode
 
 log = logging.getLogger(__name__)
@@ -38,6 +44,11 @@ log = logging.getLogger(__name__)
 #: Partitions per ZooKeeper multi when creating state znodes (about 250 bytes each, far below
 #: ZooKeeper's 1 MiB request limit).
 MULTI_CHUNK = 500
+
+#: Rounds of writes for partitions whose state znode keeps changing under us (leaders changing
+#: their ISRs).  Kafka loops until none is left; we stop after this many, and the next event that
+#: concerns the partition tries again.
+MAX_UPDATE_ATTEMPTS = 5
 
 
 class PartitionState(enum.Enum):
@@ -194,67 +205,106 @@ class PartitionStateMachine:
     # ---- elections ----
 
     async def _elect_leaders(self, partitions: list[TopicPartition], strategy: ElectionStrategy) -> dict[TopicPartition, str]:
+        """Elect for every partition, write all the results at once, and elect again (from the
+        re-read state) for those whose znode a leader changed since we read it: its ISR change
+        notification lags by seconds, so the conditional write fails (Kafka's retry loop)."""
         failed: dict[TopicPartition, str] = {}
-        for tp in partitions:
-            # A leader may have changed the ISR since we read it (its notification lags by
-            # seconds): the conditional write fails, we re-read and elect again (Kafka retries).
-            for _ in range(5):
-                why = await self._elect_leader(tp, strategy)
-                if why != "state znode changed under us":
-                    break
-            if why:
-                failed[tp] = why
+        remaining = list(partitions)
+        for _ in range(MAX_UPDATE_ATTEMPTS):
+            if not remaining:
+                break
+            planned = await self._plan_elections(remaining, strategy, failed)
+            result = await self.update_leader_and_isr(planned)
+            live = self.context.live_broker_ids
+            for tp, outcome in result.finished.items():
+                if isinstance(outcome, ZkError):
+                    log.error("[Controller id=%d] Failed to write the elected leader of partition %s-%d: %s",
+                              self.controller_id, *tp, outcome)
+                    failed[tp] = f"state znode write failed: {outcome}"
+                    continue
+                replicas = self.context.replicas(tp)
+                self.batch.add_leader_and_isr([r for r in replicas if r in live], tp,
+                                              PartitionLeadership(outcome, replicas), False)
+            remaining = list(result.updates_to_retry)
+        for tp in remaining:
+            failed[tp] = "state znode changed under us"
         return failed
 
-    async def _elect_leader(self, tp: TopicPartition, strategy: ElectionStrategy) -> str | None:
-        """One election attempt; None on success, else why it failed."""
+    async def _plan_elections(self, partitions: list[TopicPartition], strategy: ElectionStrategy,
+                              failed: dict[TopicPartition, str]) -> dict[TopicPartition, LeaderAndIsr]:
+        """The new LeaderAndIsr of each partition that can elect, from the context alone; the
+        others go to `failed` with why.  The only read is the unclean-election config, once per
+        topic and only for topics where a clean election found no leader."""
         live = self.context.live_broker_ids
-        current = self.context.partition_leadership.get(tp)
-        if current is None:
-            return "no leader and ISR in ZooKeeper"
-        if current.controller_epoch > self.context.epoch:
-            return "a newer controller wrote its state"
+        results: dict[TopicPartition, election.ElectionResult] = {}
+        for tp in partitions:
+            current = self.context.partition_leadership.get(tp)
+            if current is None:
+                failed[tp] = "no leader and ISR in ZooKeeper"
+            elif current.controller_epoch > self.context.epoch:
+                failed[tp] = "a newer controller wrote its state"
+            else:
+                results[tp] = self._elect(tp, current, strategy, live)
+        if strategy is ElectionStrategy.OFFLINE and self.unclean_election_enabled is not None:
+            leaderless = sorted({tp[0] for tp, result in results.items() if result.leader is None})
+            unclean = {topic for topic in leaderless if await self.unclean_election_enabled(topic)}
+            for tp, result in results.items():
+                if result.leader is None and tp[0] in unclean:
+                    results[tp] = election.offline_partition_leader_election(
+                        self.context.replicas(tp), self.context.partition_leadership[tp].isr, live, True)
+        planned: dict[TopicPartition, LeaderAndIsr] = {}
+        for tp, result in results.items():
+            current = self.context.partition_leadership[tp]
+            if result.leader is None:
+                log.error("[Controller id=%d] Failed to elect leader for partition %s-%d under strategy %s: "
+                          "no live replica in the ISR %s", self.controller_id, *tp, strategy.value, list(current.isr))
+                failed[tp] = "no eligible leader"
+                continue
+            if result.unclean:
+                log.warning("[Controller id=%d] Unclean leader election: broker %d leads %s-%d from outside the "
+                            "ISR; data may be lost", self.controller_id, result.leader, *tp)
+            planned[tp] = LeaderAndIsr(result.leader, current.leader_epoch + 1, result.isr, self.context.epoch,
+                                       current.zk_version)
+        return planned
+
+    def _elect(self, tp: TopicPartition, current: LeaderAndIsr, strategy: ElectionStrategy,
+               live: frozenset[int]) -> election.ElectionResult:
+        """The clean election under `strategy` (pure)."""
         replicas = self.context.replicas(tp)
         if strategy is ElectionStrategy.OFFLINE:
-            result = election.offline_partition_leader_election(replicas, current.isr, live, False)
-            if result.leader is None and self.unclean_election_enabled is not None \
-                    and await self.unclean_election_enabled(tp[0]):
-                result = election.offline_partition_leader_election(replicas, current.isr, live, True)
-        elif strategy is ElectionStrategy.PREFERRED:
-            result = election.preferred_replica_partition_leader_election(replicas, current.isr, live)
-        elif strategy is ElectionStrategy.CONTROLLED_SHUTDOWN:
-            result = election.controlled_shutdown_partition_leader_election(
+            return election.offline_partition_leader_election(replicas, current.isr, live, False)
+        if strategy is ElectionStrategy.PREFERRED:
+            return election.preferred_replica_partition_leader_election(replicas, current.isr, live)
+        if strategy is ElectionStrategy.CONTROLLED_SHUTDOWN:
+            return election.controlled_shutdown_partition_leader_election(
                 replicas, current.isr, live, self.context.shutting_down_broker_ids)
-        else:
-            result = election.reassign_partition_leader_election(replicas, current.isr, live)
-        if result.leader is None:
-            log.error("[Controller id=%d] Failed to elect leader for partition %s-%d under strategy %s: "
-                      "no live replica in the ISR %s", self.controller_id, *tp, strategy.value, list(current.isr))
-            return "no eligible leader"
-        if result.unclean:
-            log.warning("[Controller id=%d] Unclean leader election: broker %d leads %s-%d from outside the "
-                        "ISR; data may be lost", self.controller_id, result.leader, *tp)
-        new = LeaderAndIsr(result.leader, current.leader_epoch + 1, result.isr, self.context.epoch,
-                           current.zk_version)
-        if not await self.write_leader_and_isr(tp, new):
-            return "state znode changed under us"
-        live_replicas = [r for r in replicas if r in live]
-        self.batch.add_leader_and_isr(live_replicas, tp,
-                                      PartitionLeadership(self.context.partition_leadership[tp], replicas), False)
-        return None
+        return election.reassign_partition_leader_election(replicas, current.isr, live)
+
+    # ---- state znode writes ----
+
+    async def update_leader_and_isr(self, planned: dict[TopicPartition, LeaderAndIsr]) -> UpdateLeaderAndIsrResult:
+        """Write the state znodes of `planned`, all in flight at once, each conditional on its
+        zkVersion and fenced by the controller epoch (a deposed controller gets
+        ControllerMovedError).  The written ones go into the context with their new zkVersion;
+        the stale ones are re-read into it (pipelined too), so that the caller's next round
+        decides from what is in ZooKeeper now."""
+        if not planned:
+            return UpdateLeaderAndIsrResult({}, ())
+        result = await self.zk_client.update_leader_and_isr(planned, self.context.epoch_zk_version)
+        for tp, outcome in result.finished.items():
+            if isinstance(outcome, LeaderAndIsr):
+                self.context.partition_leadership[tp] = outcome
+        retry = list(result.updates_to_retry)
+        fresh = await self.zk_client.zk.get_many([TopicPartitionStateZNode.path(*tp) for tp in retry])
+        for tp, got in zip(retry, fresh):
+            if got is not None:
+                self.context.partition_leadership[tp] = TopicPartitionStateZNode.decode(got[0], zk_version=got[1].version)
+        return result
 
     async def write_leader_and_isr(self, tp: TopicPartition, li: LeaderAndIsr) -> bool:
-        """Conditional setData of the state znode (zkVersion), fenced by the controller epoch.
-
-        On BADVERSION re-read the znode into the context and report failure (Kafka retries the
-        election with the fresh state on the next event).
-        """
-        try:
-            results = await self.zk_client.controller_multi(self.context.epoch_zk_version, [
-                SetDataOp(TopicPartitionStateZNode.path(*tp), TopicPartitionStateZNode.encode(li), li.zk_version)])
-        except BadVersionError:
-            data, stat = await self.zk_client.zk.get(TopicPartitionStateZNode.path(*tp))
-            self.context.partition_leadership[tp] = TopicPartitionStateZNode.decode(data, zk_version=stat.version)
-            return False
-        self.context.partition_leadership[tp] = attrs.evolve(li, zk_version=results[0].version)
-        return True
+        """`update_leader_and_isr` for one partition: True once written, False after a
+        BADVERSION (the znode is re-read into the context); any other failure is raised."""
+        outcome = (await self.update_leader_and_isr({tp: li})).finished.get(tp)
+        if isinstance(outcome, ZkError):
+            raise outcome
+        return outcome is not None
