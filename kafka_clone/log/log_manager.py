@@ -162,6 +162,19 @@ class LogManager:
             if t == topic:
                 log.config = config
 
+    def reconfigure_default_log_config(self, default_config: LogConfig, topic_configs: Mapping[str, LogConfig]) -> None:
+        """New broker log defaults (KIP-226 dynamic broker configs): Kafka's
+        ``reconfigureDefaultLogConfig`` followed by ``DynamicLogConfig.updateLogsConfig``.
+
+        The caller rebuilds each topic's config from the new defaults and the topic's overrides
+        (this layer does not keep overrides); a topic left out of ``topic_configs`` takes the
+        defaults. Every log sees its new config from its next append, roll or retention pass on.
+        """
+        self.default_config = default_config
+        self.topic_configs = dict(topic_configs)
+        for (topic, _p), log in self.logs.items():
+            log.config = self.config_for(topic)
+
     def delete_log(self, topic: str, partition: int) -> None:
         """StopReplica(delete=true): rename to ``<t>-<p>.<uuid>-delete``, remove after the delay."""
         log = self.logs.pop((topic, partition), None)

@@ -136,7 +136,7 @@ class KafkaServer:
                                               lambda: self.broker_epoch)
         self.producer_id_manager = ProducerIdManager(self.broker_id, kzk.zk)
         self.topic_admin = ZkAdminManager(self)
-        self.dynamic_config_manager = DynamicConfigManager(kzk, cfg, self.log_manager)
+        self.dynamic_config_manager = DynamicConfigManager(kzk, cfg, self.log_manager, broker_id=self.broker_id)
         self.dynamic_config_manager.add_broker_config_listener(self.replica_manager.on_broker_config)
         self.dynamic_config_manager.add_topic_config_listener(self._remember_topic_overrides)
         async with trio.open_nursery() as nursery:

@@ -14,13 +14,20 @@ Here, one trio task:
    ``changeExpirationMs``): every broker purges, deleting an already deleted one is fine.
 
 Processing a notification re-reads the entity znode (a notification is only a pointer, and the
-entity may have changed again since). Topics: the effective ``LogConfig`` (broker defaults +
+entity may have changed again since). Topics: the effective ``LogConfig`` (broker log defaults +
 overrides) goes to ``LogManager.update_topic_config`` and every registered listener is told the
-topic's overrides (the controller wants ``unclean.leader.election.enable``). Broker entities
-(KIP-226 dynamic broker configs) are stored by AlterConfigs but not applied here; other entity
-types (quotas, SCRAM) are not implemented. A notification or override that cannot be read or
-parsed is logged and skipped, as Kafka's ``processNotification`` does, so one bad znode never
-stops the listener.
+topic's overrides (the controller wants ``unclean.leader.election.enable``).
+
+Broker entities (KIP-226, Kafka's ``BrokerConfigHandler``): ``<default>`` and this broker's id
+update the ``DynamicBrokerConfig`` (static < cluster default < per-broker). When the log defaults
+derived from it change (``DynamicLogConfig.reconfigure``), the LogManager gets the new defaults
+and every topic's config rebuilt from them and the topic's own overrides, so a topic override
+still wins and every other value follows the new default. At start the broker entities are
+applied before the topics, as Kafka initialises its dynamic config before loading topic configs.
+Every broker entity is also handed to the broker config listeners (the replication throttle
+rates). Other entity types (quotas, SCRAM) are not implemented. A notification or override that
+cannot be read or parsed is logged and skipped, as Kafka's ``processNotification`` does, so one
+bad znode never stops the listener.
 
 The watch callback only sets an Event; all ZooKeeper reads happen in the task. Cancelling the task
 leaves ZooKeeper untouched apart from notifications already purged.
@@ -38,8 +45,9 @@ import trio
 from kafka_clone.log.clock import Clock, wall_clock_ms
 from kafka_clone.log.log_config import LogConfig
 from kafka_clone.protocol.errors import KafkaError
-from kafka_clone.server.config import KafkaConfig
-from kafka_clone.server.topic_configs import broker_log_defaults, effective_log_config
+from kafka_clone.server.config import ConfigError, KafkaConfig
+from kafka_clone.server.dynamic_broker_config import DynamicBrokerConfig
+from kafka_clone.server.topic_configs import broker_log_defaults, effective_log_config, to_log_config
 from zk.admin_zk_client import BROKER, TOPIC, AdminZkClient
 from zk.client import NoNodeError, StateChangeHandler, ZkError, ZNodeChildChangeHandler
 from zk.kafka_zk_client import KafkaZkClient
@@ -64,6 +72,9 @@ class TopicConfigSink(Protocol):
 
     def update_topic_config(self, topic: str, config: LogConfig) -> None: ...
 
+    def reconfigure_default_log_config(self, default_config: LogConfig,
+                                       topic_configs: Mapping[str, LogConfig]) -> None: ...
+
 
 @attrs.frozen
 class DynamicConfigStatistics:
@@ -82,6 +93,8 @@ class DynamicConfigManager:
     log_manager: TopicConfigSink
     clock: Clock = wall_clock_ms
     change_expiration_ms: int = CHANGE_EXPIRATION_MS
+    #: This broker's id when ``broker.id`` was generated at start; None means ``config``'s.
+    broker_id: int | None = None
     #: Sequence number of the last notification processed; -1 before the first.
     last_executed_change: int = -1
     #: The overrides last applied per topic (what ``/config/topics/<t>`` said).
@@ -89,12 +102,21 @@ class DynamicConfigManager:
     _listeners: list[TopicConfigListener] = attrs.Factory(list)
     _broker_listeners: list[Callable[[str, dict[str, str]], None]] = attrs.Factory(list)
     _wakeup: trio.Event = attrs.Factory(trio.Event)
+    #: The broker's current config: ``config`` overlaid with the dynamic broker configs.
+    dynamic_broker_config: DynamicBrokerConfig = attrs.field(init=False)
+    #: The topic defaults derived from the current config (``broker_log_defaults``).
     _defaults: dict[str, Any] = attrs.Factory(dict)
     _processed: int = 0
     _purged: int = 0
 
     def __attrs_post_init__(self) -> None:
+        broker_id = self.config.broker_id if self.broker_id is None else self.broker_id
+        self.dynamic_broker_config = DynamicBrokerConfig(self.config, broker_id)
         self._defaults = broker_log_defaults(self.config)
+
+    @property
+    def current_config(self) -> KafkaConfig:
+        return self.dynamic_broker_config.current
 
     @property
     def admin_zk_client(self) -> AdminZkClient:
@@ -147,16 +169,40 @@ class DynamicConfigManager:
         self._wakeup.set()
 
     async def _load_all_topic_configs(self) -> None:
-        for topic, overrides in (await self.admin_zk_client.fetch_all_entity_configs(TOPIC)).items():
-            self._apply_topic(topic, overrides)
-        for entity, overrides in (await self.admin_zk_client.fetch_all_entity_configs(BROKER)).items():
+        brokers = await self.admin_zk_client.fetch_all_entity_configs(BROKER)
+        topics = await self.admin_zk_client.fetch_all_entity_configs(TOPIC)
+        # Both read first, then applied without a checkpoint in between: no task sees the logs
+        # with the new defaults but not yet their topics' overrides.
+        for entity, overrides in brokers.items():
             self._apply_broker(entity, overrides)
+        for topic, overrides in topics.items():
+            self._apply_topic(topic, overrides)
 
     def _apply_broker(self, entity: str, overrides: dict[str, str]) -> None:
-        """Dynamic broker configs (KIP-226) are stored; the listeners apply what they know
-        (the replication throttle rates)."""
+        """``BrokerConfigHandler.processConfigChanges``: update the dynamic broker config, apply
+        new log defaults to the logs, then tell the listeners (the replication throttle rates)."""
+        if self.dynamic_broker_config.update(entity, overrides):
+            log.info("Processing override for entityPath: brokers/%s with config: %s", entity, overrides)
+            self._reconfigure_log_defaults()
         for listener in self._broker_listeners:
             listener(entity, dict(overrides))
+
+    def _reconfigure_log_defaults(self) -> None:
+        """``DynamicLogConfig.reconfigure``: new defaults, and each topic's config rebuilt from
+        them plus its own overrides (``updateLogsConfig``), so an override keeps winning."""
+        try:
+            defaults = broker_log_defaults(self.current_config)
+        except ConfigError as exc:
+            log.error("The dynamic log defaults could not be applied, keeping the current ones: %s", exc)
+            return
+        if defaults == self._defaults:
+            return
+        changed = sorted(name for name, value in defaults.items() if self._defaults.get(name) != value)
+        log.info("Reconfiguring the log defaults: %s", {name: defaults[name] for name in changed})
+        self._defaults = defaults
+        self.log_manager.reconfigure_default_log_config(
+            to_log_config(defaults),
+            {topic: effective_log_config(defaults, overrides) for topic, overrides in self.topic_overrides.items()})
 
     async def _process_notifications(self) -> None:
         """One pass of ``ZkNodeChangeNotificationListener.processNotifications``.

@@ -25,7 +25,7 @@ DEADLINE_S = 20
 
 @attrs.define(eq=False)
 class FakeLogManager:
-    """Our LogManager's ``update_topic_config``, reporting each call on a channel."""
+    """Our LogManager's config setters, reporting each call on a channel (topic None: new defaults)."""
 
     send: trio.MemorySendChannel
     receive: trio.MemoryReceiveChannel
@@ -35,9 +35,20 @@ class FakeLogManager:
     def create(cls) -> "FakeLogManager":
         return cls(*trio.open_memory_channel(math.inf))
 
+    default_config: LogConfig | None = None
+
     def update_topic_config(self, topic: str, config: LogConfig) -> None:
         self.topic_configs[topic] = config
         self.send.send_nowait((topic, config))
+
+    def reconfigure_default_log_config(self, default_config: LogConfig, topic_configs) -> None:
+        self.default_config = default_config
+        self.topic_configs = dict(topic_configs)
+        self.send.send_nowait((None, default_config))
+
+    def drain(self) -> None:
+        while self.receive.statistics().current_buffer_used:
+            self.receive.receive_nowait()
 
     async def next_update(self) -> tuple[str, LogConfig]:
         with trio.fail_after(DEADLINE_S):
@@ -192,3 +203,63 @@ async def test_changes_are_seen_after_the_session_expires(zk_connect):
             await admin.change_topic_config("t", {"retention.ms": "42"})
             topic, log_config = await log_manager.next_update()
             assert (topic, log_config.retention_ms) == ("t", 42)
+
+
+async def next_defaults(log_manager: FakeLogManager) -> LogConfig:
+    while True:
+        topic, config = await log_manager.next_update()
+        if topic is None:
+            return config
+
+
+async def test_dynamic_broker_log_defaults_apply_to_topics_without_their_own_override(zk_connect):
+    """KIP-226: topic override > /config/brokers/<id> > /config/brokers/<default> > server.properties."""
+    config = broker_config(zk_connect, **{"broker.id": "1", "log.retention.hours": "1", "log.segment.bytes": "2048"})
+    async with zk_session(zk_connect) as kzk:
+        admin = AdminZkClient(kzk)
+        await admin.create_topic_with_assignment("own", {"retention.ms": "500"}, {0: [1]})
+        await admin.create_topic_with_assignment("plain", {}, {0: [1]})
+        await admin.change_broker_config(None, {"log.retention.ms": "1000"})
+        async with running_manager(kzk, config) as (manager, log_manager):
+            # Applied at start, before the topics: every topic config is built on the dynamic defaults.
+            assert log_manager.default_config.retention_ms == 1000
+            assert log_manager.topic_configs["plain"].retention_ms == 1000
+            assert log_manager.topic_configs["own"].retention_ms == 500
+            assert manager.current_config["log.segment.bytes"] == 2048
+            log_manager.drain()
+
+            await admin.change_broker_config(None, {"log.retention.ms": "1000", "log.segment.bytes": "4096",
+                                                    "compression.type": "gzip", "min.insync.replicas": "2"})
+            await admin.change_broker_config(1, {"log.retention.ms": "2000", "log.cleanup.policy": "compact"})
+            await next_defaults(log_manager)
+            defaults = await next_defaults(log_manager)
+            assert (defaults.retention_ms, defaults.segment_bytes, defaults.cleanup_policy) == (2000, 4096, ("compact",))
+            plain, own = log_manager.topic_configs["plain"], log_manager.topic_configs["own"]
+            assert (plain.retention_ms, plain.segment_bytes, plain.compression_type, plain.min_insync_replicas) == (
+                2000, 4096, "gzip", 2)
+            assert (own.retention_ms, own.segment_bytes, own.compression_type, own.cleanup_policy) == (
+                500, 4096, "gzip", ("compact",))
+
+            # Another broker's entity changes nothing here; removing ours falls back to the default.
+            await admin.change_broker_config(2, {"log.retention.ms": "9"})
+            await admin.change_broker_config(1, {})
+            defaults = await next_defaults(log_manager)
+            assert (defaults.retention_ms, defaults.cleanup_policy) == (1000, ("delete",))
+            assert manager.last_executed_change == 4
+            assert log_manager.topic_configs["plain"].retention_ms == 1000
+
+
+async def test_unusable_dynamic_broker_configs_are_ignored(zk_connect):
+    config = broker_config(zk_connect, **{"broker.id": "1"})
+    async with zk_session(zk_connect) as kzk:
+        admin = AdminZkClient(kzk)
+        await admin.create_topic_with_assignment("t", {}, {0: [1]})
+        async with running_manager(kzk, config) as (manager, log_manager):
+            # Written behind the admin API's back: a static config, a bad value, a per-broker-only
+            # config at the default level. Each is dropped; the valid entry still applies.
+            await admin.change_entity_config("brokers", "<default>", {
+                "broker.id": "5", "log.segment.bytes": "x", "listeners": "PLAINTEXT://:1", "log.roll.ms": "60000"})
+            defaults = await next_defaults(log_manager)
+            assert defaults.segment_ms == 60000 and defaults.segment_bytes == 1024 ** 3
+            assert manager.current_config.broker_id == 1
+            assert manager.dynamic_broker_config.default_configs == {"log.roll.ms": "60000"}
