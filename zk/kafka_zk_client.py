@@ -26,6 +26,10 @@ from zk.znodes import (
 
 log = logging.getLogger(__name__)
 
+#: Partitions per ZooKeeper multi when the controller writes state znodes in bulk (about 250
+#: bytes each, far below ZooKeeper's 1 MiB request limit, `jute.maxbuffer`).
+MULTI_CHUNK = 500
+
 
 class ControllerMovedError(Exception):
     """Another broker is (or became) the controller: Kafka's ControllerMovedException."""
@@ -235,16 +239,34 @@ class KafkaZkClient:
         """Kafka's `updateLeaderAndIsr`: write many partition state znodes, pipelined.
 
         Each write is a setData conditional on the zkVersion carried in its LeaderAndIsr, fenced
-        by the controller epoch (`controller_multi_many`).  BADVERSION goes to
-        `updates_to_retry`, any other error to `finished` as the error.
+        by the controller epoch.  BADVERSION goes to `updates_to_retry`, any other error to
+        `finished` as the error.
+
+        *Departure:* Kafka sends one request per partition.  Here up to MULTI_CHUNK partitions
+        share one multi behind one epoch check, and the chunks are in flight at once: through
+        kazoo each request costs about half a millisecond of Python whatever it carries (1,000
+        state writes took 0.7 s as 1,000 pipelined requests, 0.06 s as two multis).  A multi
+        is atomic, so one stale
+        zkVersion fails its whole chunk; that chunk is then sent again one request per
+        partition (Kafka's way), which sorts the stale partitions from the others.
         """
         items = list(leader_and_isrs.items())
+        chunks = [items[i:i + MULTI_CHUNK] for i in range(0, len(items), MULTI_CHUNK)]
         outcomes = await self.controller_multi_many(epoch_zk_version, [
-            [SetDataOp(TopicPartitionStateZNode.path(*tp), TopicPartitionStateZNode.encode(li), li.zk_version)]
-            for tp, li in items])
+            [_set_partition_state(tp, li) for tp, li in chunk] for chunk in chunks])
         finished: dict[tuple[str, int], LeaderAndIsr | ZkError] = {}
+        one_by_one: list[tuple[tuple[str, int], LeaderAndIsr]] = []
+        for chunk, outcome in zip(chunks, outcomes):
+            if isinstance(outcome, ZkError):
+                one_by_one += chunk
+            else:
+                finished.update((tp, attrs.evolve(li, zk_version=stat.version)) for (tp, li), stat in zip(chunk, outcome))
         retry: list[tuple[str, int]] = []
-        for (tp, li), outcome in zip(items, outcomes):
+        if not one_by_one:
+            return UpdateLeaderAndIsrResult(finished, ())
+        outcomes = await self.controller_multi_many(epoch_zk_version, [[_set_partition_state(tp, li)]
+                                                                       for tp, li in one_by_one])
+        for (tp, li), outcome in zip(one_by_one, outcomes):
             if isinstance(outcome, BadVersionError):
                 retry.append(tp)
             elif isinstance(outcome, ZkError):
@@ -259,3 +281,7 @@ class KafkaZkClient:
             await self.controller_multi(epoch_zk_version, [DeleteOp(ControllerZNode.path())])
         except (ControllerMovedError, NoNodeError):
             pass
+
+
+def _set_partition_state(tp: tuple[str, int], li: LeaderAndIsr) -> SetDataOp:
+    return SetDataOp(TopicPartitionStateZNode.path(*tp), TopicPartitionStateZNode.encode(li), li.zk_version)

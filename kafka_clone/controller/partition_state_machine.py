@@ -35,15 +35,11 @@ from kafka_clone.controller.channel_manager import ControllerBrokerRequestBatch,
 from kafka_clone.controller.context import ControllerContext, TopicPartition
 from kafka_clone.controller import election
 from zk.client import CreateOp, NodeExistsError, ZkError
-from zk.kafka_zk_client import KafkaZkClient, UpdateLeaderAndIsrResult
+from zk.kafka_zk_client import MULTI_CHUNK, KafkaZkClient, UpdateLeaderAndIsrResult
 from zk.znodes import LeaderAndIsr, TopicPartitionStateZNode, TopicPartitionsZNode, TopicPartitionZNode
 
 log = logging.getLogger(__name__)
 
-
-#: Partitions per ZooKeeper multi when creating state znodes (about 250 bytes each, far below
-#: ZooKeeper's 1 MiB request limit).
-MULTI_CHUNK = 500
 
 #: Rounds of writes for partitions whose state znode keeps changing under us (leaders changing
 #: their ISRs).  Kafka loops until none is left; we stop after this many, and the next event that

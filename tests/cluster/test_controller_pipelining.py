@@ -1,7 +1,7 @@
 """The controller writes the results of elections and ISR removals pipelined, as Kafka 2.8's
-`KafkaZkClient.updateLeaderAndIsr` does: every state znode write in flight at once, each
-conditional on its zkVersion and fenced by `/controller_epoch`; a stale zkVersion is re-read and
-retried while the other partitions commit.
+`KafkaZkClient.updateLeaderAndIsr` does: all the state znode writes in flight at once (in multis
+of up to 500 partitions), each conditional on its zkVersion and fenced by `/controller_epoch`; a
+stale zkVersion is re-read and retried while the other partitions commit.
 
 The first tests drive `KafkaZkClient`, the partition state machine and the active controller
 against a real ZooKeeper with no brokers (the context is filled by hand); the last one fails over a
@@ -145,8 +145,9 @@ async def test_broker_failure_elects_many_partitions_in_one_round_and_retries_th
         failed = await psm.handle_state_changes(offline, PartitionState.ONLINE)
 
         assert failed == {}
-        # One pipelined round for all of them, a second one for the stale partition alone.
-        assert multi_calls["many"] == [len(offline), 1]
+        # One multi for all of them, which the stale partition fails; the same writes one per
+        # partition (pipelined), which commits all but it; then it alone, re-read and re-elected.
+        assert multi_calls["many"] == [1, len(offline), 1]
         assert not [p for p in multi_calls["single"] if p.endswith("/state")]
         assert psm.partitions_in(PartitionState.OFFLINE) == []
         for p in range(0, PARTITIONS, 3):
@@ -175,7 +176,9 @@ async def test_offline_replicas_leave_the_isrs_in_one_round_and_the_stale_one_is
 
             await active._take_replicas_offline({1})
 
-            assert multi_calls["many"] == [PARTITIONS, 1]
+            # Two multis of 500 and 400 partitions; the first holds the stale partition and is
+            # sent again one request per partition; then the stale one alone.
+            assert multi_calls["many"] == [2, 500, 1]
             assert not [p for p in multi_calls["single"] if p.endswith("/state")]
             for p in range(PARTITIONS):
                 got = await read(zk, p)
