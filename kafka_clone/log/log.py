@@ -19,7 +19,9 @@ Offsets and invariants:
 
 Threading: the broker serialises appends, truncation, rolling and retention per partition (one
 owner, no locks: style guide B3). ``read`` may run concurrently with an append in another thread:
-it snapshots the segment list (replaced, never mutated in place) and each segment's size.
+it snapshots the segment list (replaced, never mutated in place) and each segment's size. The
+cleaner's worker thread only reads inactive segments through descriptors of its own and writes
+new files; the swap (``replace_segment``) is done by the owner (``cleaner.py``).
 """
 
 from __future__ import annotations

@@ -26,13 +26,22 @@ every 60 s; compact ``compact`` logs. Each pass is synchronous code (``cleanup_l
 ``clean_logs``, ``flush_dirty_logs``, ``checkpoint_*``) that tests call directly; ``run`` only
 schedules it. The synchronous passes mutate logs, so the broker must not run an append on the
 same log in another thread at the same moment (pass ``run_sync`` to serialise them).
+
+Compaction is the exception: ``run`` uses ``clean_logs_in_thread``, which does the reading,
+filtering and writing of each log's pass in a worker thread (Kafka's ``LogCleaner`` threads), so a
+long compaction does not stall the broker's event loop. Only the planning and the segment swap
+run in the trio task, which owns the logs (``cleaner.py`` says why that is safe). Cancelling
+``run`` during a pass asks the worker to stop and waits for it, so no thread outlives the task
+or reads a log after shutdown closes it.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -40,13 +49,18 @@ import attrs
 import trio
 
 from kafka_clone.log import checkpoints
-from kafka_clone.log.cleaner import clean_log
+from kafka_clone.log.cleaner import (
+    CleanedSegment, LogToClean, clean_segments, discard_cleaned, plan_cleaning, swap_cleaned,
+)
 from kafka_clone.log.clock import Clock, wall_clock_ms
 from kafka_clone.log.log import Log, parse_topic_partition_name
 from kafka_clone.log.log_config import LONG_MAX, LogConfig
-from kafka_clone.protocol.errors import KafkaStorageError
+from kafka_clone.protocol.errors import KafkaError, KafkaStorageError
 
-__all__ = ["LogManager", "CLEAN_SHUTDOWN_FILE", "LOCK_FILE", "TopicPartition"]
+__all__ = ["LogManager", "CLEAN_SHUTDOWN_FILE", "LOCK_FILE", "TopicPartition", "run_in_worker_thread",
+           "run_in_this_thread"]
+
+logger = logging.getLogger(__name__)
 
 CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown"
 LOCK_FILE = ".lock"
@@ -55,6 +69,44 @@ TopicPartition = tuple[str, int]
 
 async def _inline(fn: Callable[..., object], *args: object) -> object:
     return fn(*args)
+
+
+#: Work for a worker thread: called with ``aborted``, which turns true when it should stop.
+AbortableWork = Callable[[Callable[[], bool]], None]
+
+
+async def run_in_worker_thread(work: AbortableWork) -> None:
+    """Run ``work`` in a worker thread and wait for it.
+
+    If this task is cancelled meanwhile, ``aborted()`` turns true and the wait continues until
+    ``work`` returns: the thread never outlives the call, so the caller may close what it reads.
+    ``work`` hands its results over through state of the caller's, not a return value, which a
+    cancellation arriving as the thread finishes would lose.
+    """
+    abort = threading.Event()
+
+    async def abort_when_cancelled() -> None:
+        try:
+            await trio.sleep_forever()
+        finally:
+            abort.set()
+
+    failure: Exception | None = None
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(abort_when_cancelled)
+        try:
+            await trio.to_thread.run_sync(work, abort.is_set)
+        except Exception as exc:
+            failure = exc  # raised below as itself, not wrapped in the nursery's ExceptionGroup
+        finally:
+            nursery.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+
+
+async def run_in_this_thread(work: AbortableWork) -> None:
+    """``run_in_worker_thread`` without the thread, for tests driven by a virtual clock."""
+    work(lambda: False)
 
 
 @attrs.define(eq=False)
@@ -257,32 +309,103 @@ class LogManager:
         return deleted
 
     def clean_logs(self, *, force: bool = False) -> int:
-        """One compaction pass over the ``compact`` logs; returns the logs cleaned."""
+        """One compaction pass over the ``compact`` logs, all in this thread; returns the logs cleaned."""
         cleaned = 0
-        now = self.clock()
-        for tp, log in list(self.logs.items()):
-            if not log.config.compact:
+        for tp in list(self.logs):
+            plan = self._plan_cleaning(tp, force)
+            if plan is None:
                 continue
-            first_dirty = max(self.cleaner_offsets.get(tp, 0), log.log_start_offset)
-            new_dirty = clean_log(log, first_dirty_offset=first_dirty, now_ms=now, force=force)
-            if new_dirty != first_dirty:
-                self.cleaner_offsets[tp] = new_dirty
-                cleaned += 1
+            try:
+                output = clean_segments(plan)
+            except (OSError, KafkaError) as exc:
+                self._cleaning_failed(tp, plan, exc)
+                output = None
+            finally:
+                plan.close()
+            cleaned += self._finish_cleaning(tp, plan, output)
         if cleaned:
             self.checkpoint_cleaner_offsets()
         return cleaned
+
+    async def clean_logs_in_thread(self, *, force: bool = False,
+                                   run_in_thread: Callable[[AbortableWork], Awaitable[None]] = run_in_worker_thread,
+                                   ) -> int:
+        """``clean_logs`` with each log's heavy part in a worker thread (module doc)."""
+        cleaned = 0
+        for tp in list(self.logs):
+            plan = self._plan_cleaning(tp, force)
+            if plan is None:
+                continue
+            produced: list[list[CleanedSegment]] = []
+
+            def work(aborted: Callable[[], bool], plan: LogToClean = plan,
+                     produced: list[list[CleanedSegment]] = produced) -> None:
+                output = clean_segments(plan, aborted)
+                if output is not None:
+                    produced.append(output)
+
+            try:
+                await run_in_thread(work)
+            except (OSError, KafkaError) as exc:
+                self._cleaning_failed(tp, plan, exc)
+            except BaseException:
+                # Cancelled: a worker that finished all the same leaves copies nobody swaps in.
+                for output in produced:
+                    discard_cleaned(output)
+                raise
+            finally:
+                plan.close()
+            cleaned += self._finish_cleaning(tp, plan, produced.pop() if produced else None)
+        if cleaned:
+            self.checkpoint_cleaner_offsets()
+        return cleaned
+
+    def _plan_cleaning(self, tp: TopicPartition, force: bool) -> LogToClean | None:
+        log = self.logs.get(tp)
+        if log is None or not log.config.compact:
+            return None
+        first_dirty = max(self.cleaner_offsets.get(tp, 0), log.log_start_offset)
+        try:
+            return plan_cleaning(log, first_dirty_offset=first_dirty, now_ms=self.clock(), force=force)
+        except OSError as exc:
+            logger.error("Cannot plan cleaning %s: %s", log.name, exc)
+            return None
+
+    def _cleaning_failed(self, tp: TopicPartition, plan: LogToClean, exc: Exception) -> None:
+        """Kafka's cleaner logs an unexpected error and goes on with the next log."""
+        if self.logs.get(tp) is plan.log:
+            logger.error("Error cleaning %s, it stays as it is: %s", plan.log.name, exc)
+        else:
+            logger.info("%s was deleted while it was being cleaned: %s", plan.log.name, exc)
+
+    def _finish_cleaning(self, tp: TopicPartition, plan: LogToClean, output: list[CleanedSegment] | None) -> int:
+        """Swap the output in (trio thread); 1 if the log was cleaned. A log deleted, truncated or
+        shrunk by retention meanwhile keeps what it has and is planned afresh next time."""
+        if output is None:
+            return 0
+        if self.logs.get(tp) is not plan.log:
+            discard_cleaned(output)  # the log was deleted meanwhile
+            return 0
+        if not swap_cleaned(plan, output):
+            logger.info("%s changed while it was being cleaned; the pass is discarded", plan.log.name)
+            return 0
+        self.cleaner_offsets[tp] = plan.end_offset
+        return 1
 
     async def run(self, *, retention_check_interval_ms: int = 300_000, flush_check_interval_ms: int = 1000,
                   checkpoint_interval_ms: int = 60_000, cleaner_backoff_ms: int = 15_000,
                   high_watermarks: Callable[[], Mapping[TopicPartition, int]] | None = None,
                   run_sync: Callable[..., Awaitable[object]] = _inline,
+                  cleaner_thread: Callable[[AbortableWork], Awaitable[None]] = run_in_worker_thread,
                   task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """The background task: retention, flushing, checkpoints and compaction on their periods
         (Kafka's ``log.retention.check.interval.ms``, ``log.flush.scheduler.interval.ms``,
         ``log.flush.offset.checkpoint.interval.ms``, ``log.cleaner.backoff.ms``).
 
-        Sleeps with ``trio.sleep`` so an ``autojump_clock`` drives it. If cancelled, the pass in
-        progress has either completed or not started a file operation (each pass is synchronous).
+        Sleeps with ``trio.sleep`` so an ``autojump_clock`` drives it (pass ``cleaner_thread=
+        run_in_this_thread`` then: the virtual clock would jump while a worker thread runs). If
+        cancelled, the pass in progress has either completed or not started a file operation; a
+        compaction in its worker thread is aborted, its output deleted, and the log left as it was.
         """
         periods = {"retention": retention_check_interval_ms, "flush": flush_check_interval_ms,
                    "checkpoint": checkpoint_interval_ms, "cleaner": cleaner_backoff_ms}
@@ -299,7 +422,7 @@ class LogManager:
                 await run_sync(self.checkpoint_recovery_points)
                 await run_sync(self.checkpoint_log_start_offsets)
             else:
-                await run_sync(self.clean_logs)
+                await self.clean_logs_in_thread(run_in_thread=cleaner_thread)
             # Fixed rate, but a pass that overran its period is not replayed in a burst.
             due[name] = max(due[name] + periods[name] / 1000, trio.current_time())
 
@@ -331,3 +454,4 @@ class LogManager:
         for fd in self._lock_fds:
             os.close(fd)
         self._lock_fds.clear()
+

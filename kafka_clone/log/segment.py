@@ -36,7 +36,7 @@ from kafka_clone.protocol.records import (
     BATCH_HEADER_SIZE, LOG_OVERHEAD, RecordBatchHeader, iter_records, unpack_header, validate_batch,
 )
 
-__all__ = ["LogSegment", "FileRecords", "filename_prefix", "LOG_SUFFIX", "INDEX_SUFFIX", "TIME_INDEX_SUFFIX"]
+__all__ = ["LogSegment", "FileRecords", "filename_prefix", "walk_batches", "LOG_SUFFIX", "INDEX_SUFFIX", "TIME_INDEX_SUFFIX"]
 
 LOG_SUFFIX = ".log"
 INDEX_SUFFIX = ".index"
@@ -52,6 +52,25 @@ _RECOVER_CHUNK = 1024 * 1024
 def filename_prefix(offset: int) -> str:
     """Kafka's ``Log.filenamePrefixFromOffset``: the offset zero-padded to 20 digits."""
     return f"{offset:020d}"
+
+
+def walk_batches(fd: int, start: int, end: int) -> Iterator[tuple[int, RecordBatchHeader]]:
+    """Yield ``(position, header)`` of the batches of a segment file in ``[start, end)``, reading
+    headers only. Takes a descriptor rather than a segment so that the cleaner's worker thread
+    can read through a descriptor of its own."""
+    pos = start
+    while pos + LOG_OVERHEAD <= end:
+        chunk = os.pread(fd, min(_WALK_CHUNK, end - pos), pos)
+        at = 0
+        while at + BATCH_HEADER_SIZE <= len(chunk):
+            header = unpack_header(chunk, at)
+            if header.batch_length + LOG_OVERHEAD < BATCH_HEADER_SIZE or pos + at + header.size > end:
+                return
+            yield pos + at, header
+            at += header.size
+        if at == 0:
+            return  # fewer than a header's bytes left before ``end``
+        pos += at
 
 
 @attrs.frozen
@@ -206,20 +225,7 @@ class LogSegment:
 
     def _walk(self, start: int, end: int | None = None) -> Iterator[tuple[int, RecordBatchHeader]]:
         """Yield ``(position, header)`` of the batches in ``[start, end)``, reading headers only."""
-        end = self.size if end is None else end
-        pos = start
-        while pos + LOG_OVERHEAD <= end:
-            chunk = os.pread(self.fd, min(_WALK_CHUNK, end - pos), pos)
-            at = 0
-            while at + BATCH_HEADER_SIZE <= len(chunk):
-                header = unpack_header(chunk, at)
-                if header.batch_length + LOG_OVERHEAD < BATCH_HEADER_SIZE or pos + at + header.size > end:
-                    return
-                yield pos + at, header
-                at += header.size
-            if at == 0:
-                return  # fewer than a header's bytes left before ``end``
-            pos += at
+        return walk_batches(self.fd, start, self.size if end is None else end)
 
     def translate_offset(self, offset: int, starting_position: int = 0) -> tuple[int, RecordBatchHeader] | None:
         """The first batch whose last offset is >= ``offset``: ``(position, header)`` or None."""
