@@ -214,13 +214,13 @@ class KafkaZkClient:
                                     requests: list[list[Op]]) -> list[list[Stat | str] | ZkError]:
         """Many `controller_multi`s with all of them in flight at once.
 
-        Each request is its own small multi behind the `/controller_epoch` check, as Kafka wraps
-        every request of a pipelined batch (`wrapRequestWithControllerEpochCheck`): one request's
-        failure never holds back the others, and no multi grows towards `jute.maxbuffer` however
-        many requests there are.  Returns, per request, its results (without the check) or its
-        failing op's error.  A failed check on any of them raises ControllerMovedError.  The
-        requests ZooKeeper applied before the epoch moved stand, as any write of a controller
-        before it was deposed does: its successor reads them when it loads the cluster.
+        Each request is its own multi behind the `/controller_epoch` check, as Kafka wraps every
+        request of a pipelined batch (`wrapRequestWithControllerEpochCheck`), so one request's
+        failure never holds back the others.  Returns, per request, its results (without the
+        check) or its failing op's error.  A failed check on any of them raises
+        ControllerMovedError.  The requests ZooKeeper applied before the epoch moved stand, as
+        any write of a controller before it was deposed does: its successor reads them when it
+        loads the cluster.
         """
         check = CheckOp(ControllerEpochZNode.path(), epoch_zk_version)
         outcomes = await self.zk.multi_many([[check, *ops] for ops in requests])
@@ -245,28 +245,26 @@ class KafkaZkClient:
         *Departure:* Kafka sends one request per partition.  Here up to MULTI_CHUNK partitions
         share one multi behind one epoch check, and the chunks are in flight at once: through
         kazoo each request costs about half a millisecond of Python whatever it carries (1,000
-        state writes took 0.7 s as 1,000 pipelined requests, 0.06 s as two multis).  A multi
-        is atomic, so one stale
-        zkVersion fails its whole chunk; that chunk is then sent again one request per
-        partition (Kafka's way), which sorts the stale partitions from the others.
+        state writes took 0.7 s as 1,000 pipelined requests, 0.06 s as two multis).  A multi is
+        atomic, so one stale zkVersion fails its whole chunk; that chunk is then sent again one
+        request per partition (Kafka's way), which sorts the stale partitions from the others.
         """
-        items = list(leader_and_isrs.items())
-        chunks = [items[i:i + MULTI_CHUNK] for i in range(0, len(items), MULTI_CHUNK)]
-        outcomes = await self.controller_multi_many(epoch_zk_version, [
-            [_set_partition_state(tp, li) for tp, li in chunk] for chunk in chunks])
+        writes = [(tp, li, _set_partition_state(tp, li)) for tp, li in leader_and_isrs.items()]
+        chunks = [writes[i:i + MULTI_CHUNK] for i in range(0, len(writes), MULTI_CHUNK)]
+        outcomes = await self.controller_multi_many(epoch_zk_version, [[op for _, _, op in chunk] for chunk in chunks])
         finished: dict[tuple[str, int], LeaderAndIsr | ZkError] = {}
-        one_by_one: list[tuple[tuple[str, int], LeaderAndIsr]] = []
+        one_by_one: list[tuple[tuple[str, int], LeaderAndIsr, SetDataOp]] = []
         for chunk, outcome in zip(chunks, outcomes):
             if isinstance(outcome, ZkError):
                 one_by_one += chunk
             else:
-                finished.update((tp, attrs.evolve(li, zk_version=stat.version)) for (tp, li), stat in zip(chunk, outcome))
-        retry: list[tuple[str, int]] = []
+                finished.update((tp, attrs.evolve(li, zk_version=stat.version))
+                                for (tp, li, _), stat in zip(chunk, outcome))
         if not one_by_one:
             return UpdateLeaderAndIsrResult(finished, ())
-        outcomes = await self.controller_multi_many(epoch_zk_version, [[_set_partition_state(tp, li)]
-                                                                       for tp, li in one_by_one])
-        for (tp, li), outcome in zip(one_by_one, outcomes):
+        retry: list[tuple[str, int]] = []
+        outcomes = await self.controller_multi_many(epoch_zk_version, [[op] for _, _, op in one_by_one])
+        for (tp, li, _), outcome in zip(one_by_one, outcomes):
             if isinstance(outcome, BadVersionError):
                 retry.append(tp)
             elif isinstance(outcome, ZkError):

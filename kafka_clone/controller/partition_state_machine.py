@@ -294,7 +294,8 @@ class PartitionStateMachine:
         fresh = await self.zk_client.zk.get_many([TopicPartitionStateZNode.path(*tp) for tp in retry])
         for tp, got in zip(retry, fresh):
             if got is not None:
-                self.context.partition_leadership[tp] = TopicPartitionStateZNode.decode(got[0], zk_version=got[1].version)
+                data, stat = got
+                self.context.partition_leadership[tp] = TopicPartitionStateZNode.decode(data, zk_version=stat.version)
         return result
 
     async def write_leader_and_isr(self, tp: TopicPartition, li: LeaderAndIsr) -> bool:

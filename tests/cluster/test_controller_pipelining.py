@@ -62,7 +62,8 @@ def full_isr(p: int) -> LeaderAndIsr:
     return LeaderAndIsr(replicas[0], 0, replicas, 1, 0)
 
 
-def context_for(epoch: int, epoch_zk_version: int, live: list[int], states: dict[int, LeaderAndIsr]) -> ControllerContext:
+def context_for(epoch: int, epoch_zk_version: int, live: list[int],
+                states: dict[int, LeaderAndIsr]) -> ControllerContext:
     ctx = ControllerContext(epoch=epoch, epoch_zk_version=epoch_zk_version)
     for b in live:
         info = BrokerInfo(b, (EndPoint("127.0.0.1", 9090 + b, "PLAINTEXT", "PLAINTEXT"),), timestamp_ms=0)
