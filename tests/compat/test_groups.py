@@ -208,22 +208,7 @@ SCENARIOS = [
 ]
 
 
-#: Known flake, under investigation: in about one CI run in three a kafka-python member, elected
-#: leader of a new generation, logs "performing partition assignments" and then nothing for
-#: 90 s (its SyncGroup never shows in its log); the coordinator expels it after its session
-#: timeout, and the survivors do not settle into a Stable group of two within 90 s. Whether the
-#: client or the coordinator stalls is not known yet. The test still runs (not skipped), so a
-#: pass shows as XPASS.
-_KAFKA_PYTHON_LEAVE_FLAKE = pytest.mark.xfail(
-    strict=False, reason="kafka-python leave: the survivors sometimes never settle (see the issue note)")
-
-
-def _scenario(client: str, assignor: str, how: str):
-    marks = [_KAFKA_PYTHON_LEAVE_FLAKE] if (client, how) == ("kafka-python", "leave") else []
-    return pytest.param(client, assignor, how, id=f"{client}-{assignor}-{how}", marks=marks)
-
-
-@pytest.mark.parametrize("client,assignor,how", [_scenario(*s) for s in SCENARIOS])
+@pytest.mark.parametrize("client,assignor,how", [pytest.param(*s, id="-".join(s)) for s in SCENARIOS])
 def test_three_members_share_six_partitions_and_survive_a_departure(bootstrap, topic_name, tmp_path,
                                                                     client, assignor, how):
     create_topic(bootstrap, topic_name)

@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import sys
+import time
 
 SESSION_TIMEOUT_MS = 6000
 HEARTBEAT_MS = 1000
@@ -51,9 +52,19 @@ def run_kafka_python(bootstrap: str, group: str, topic: str, assignor: str) -> N
     from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
     strategies = {"range": RangePartitionAssignor, "roundrobin": RoundRobinPartitionAssignor,
                   "cooperative-sticky": CooperativeStickyAssignor}
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
                              auto_offset_reset="earliest", session_timeout_ms=SESSION_TIMEOUT_MS,
                              heartbeat_interval_ms=HEARTBEAT_MS, partition_assignment_strategy=[strategies[assignor]])
+    # kafka-python 3.0.12 loses a rebalance when two things meet: the member led the first
+    # generation before it had the topic's metadata (so it assigned nothing and must rejoin once
+    # the metadata arrives), and a poll() timed out while that second JoinGroup/SyncGroup was in
+    # flight. Performing the assignment makes its metadata check say "no rejoin needed", so the
+    # next poll() never collects the finished SyncGroup: the member keeps no partitions, its
+    # heartbeats stay disabled, and the coordinator expels it. Fetching the topic's metadata
+    # before subscribing keeps the first generation from being one without partitions.
+    while not stopping and not consumer.partitions_for_topic(topic):
+        time.sleep(0.1)
+    consumer.subscribe([topic])
     tracker = Tracker()
     while not stopping:
         batches = consumer.poll(timeout_ms=200)
