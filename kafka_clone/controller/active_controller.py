@@ -105,7 +105,9 @@ class ActiveController:
                 path, on_create=lambda e=event: self.put(e()), on_data_change=lambda e=event: self.put(e()),
                 on_delete=lambda e=event: self.put(e())))
         await self._initialize_context()
-        # Every live broker learns the cluster first, then the replicas their roles.
+        # Every live broker learns the cluster first, then the replicas their roles.  Kafka's
+        # log line: it also tells how long loading the context took.
+        log.info("[Controller id=%d] Sending update metadata request", self.broker_id)
         self.batch.add_update_metadata(self.context.live_broker_ids, self.leaderships(self.context.all_partitions()))
         for tp, li in self.context.partition_leadership.items():
             live_replicas = [r for r in self.context.replicas(tp) if r in self.context.live_broker_ids]
