@@ -4,12 +4,16 @@ its own override, and DescribeConfigs says where each value comes from."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import trio
 
 from kafka_clone.client.admin import (
     AlterConfigOp, ConfigResource, ConfigResourceType, ConfigSource, KafkaAdminClient, NewTopic,
 )
+from kafka_clone.client.producer import KafkaProducer
+from kafka_clone.protocol import records as rec
 from kafka_clone.server.broker import KafkaServer
 
 pytestmark = [pytest.mark.zk, pytest.mark.cluster]
@@ -43,7 +47,8 @@ async def test_dynamic_log_defaults_reach_topics_without_an_override(nursery, br
         for result in await admin.create_topics([NewTopic("plain", 1, 1), NewTopic("own", 1, 1)]):
             result.check()
         # The override goes through AlterConfigs, whose /config/changes notification every broker follows.
-        [result] = await admin.alter_configs({ConfigResource(ConfigResourceType.TOPIC, "own"): {"retention.ms": "600000"}})
+        [result] = await admin.alter_configs({ConfigResource(ConfigResourceType.TOPIC, "own"): {
+            "retention.ms": "600000", "segment.bytes": "4194304"}})
         result.check()
         logs = server.log_manager
         await eventually(lambda: logs.get_log("plain", 0) is not None and logs.get_log("own", 0) is not None
@@ -51,20 +56,30 @@ async def test_dynamic_log_defaults_reach_topics_without_an_override(nursery, br
         plain, own = logs.get_log("plain", 0), logs.get_log("own", 0)
         assert (plain.config.retention_ms, plain.config.segment_bytes) == (2 * HOUR_MS, 4194304)
 
-        [result] = await admin.alter_configs({DEFAULT: {"log.retention.ms": "5000", "log.segment.bytes": "1048576",
+        [result] = await admin.alter_configs({DEFAULT: {"log.retention.ms": "5000", "log.segment.bytes": "2048",
                                                        "compression.type": "gzip"}})
         result.check()
         await eventually(lambda: plain.config.retention_ms == 5000)
-        assert (plain.config.segment_bytes, plain.config.compression_type) == (1048576, "gzip")
+        assert (plain.config.segment_bytes, plain.config.compression_type) == (2048, "gzip")
         assert (own.config.retention_ms, own.config.segment_bytes, own.config.compression_type) == (
-            600_000, 1048576, "gzip")
+            600_000, 4194304, "gzip")
+        # The running logs act on it: "plain" rolls at the new size, "own" keeps its own; both
+        # store what the producer sent uncompressed (random, so gzip barely shrinks it) as gzip.
+        async with KafkaProducer.create(f"127.0.0.1:{server.bound_ports['PLAINTEXT']}") as producer:
+            for i in range(10):
+                for topic in ("plain", "own"):
+                    await producer.send(topic, os.urandom(500), key=b"%d" % i)
+        assert len(plain.segments) > 1 and len(own.segments) == 1
+        first = plain.read(0, 1 << 20).records.read_bytes()
+        assert rec.unpack_header(first).compression == rec.unpack_header(
+            own.read(0, 1 << 20).records.read_bytes()).compression != 0
         assert await describe(admin, ConfigResource(ConfigResourceType.TOPIC, "plain"), "retention.ms") == (
             "5000", ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)
         assert await describe(admin, ConfigResource(ConfigResourceType.TOPIC, "own"), "retention.ms") == (
             "600000", ConfigSource.DYNAMIC_TOPIC_CONFIG)
         mine = ConfigResource(ConfigResourceType.BROKER, "1")
         assert await describe(admin, mine, "log.segment.bytes") == (
-            "1048576", ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)
+            "2048", ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)
         assert await describe(admin, mine, "log.retention.hours") == ("2", ConfigSource.STATIC_BROKER_CONFIG)
 
         # The broker's own entity beats the cluster default; deleting it falls back again.
