@@ -237,3 +237,26 @@ async def test_many_partitions_fail_over_together_when_the_controller_dies(start
                     return False
         return True
     await eventually(caches_agree, 60)
+
+
+@pytest.mark.slow
+async def test_controlled_shutdown_moves_leaders_and_leaves_the_isrs_in_one_go(start_broker):
+    servers, conn = await three_brokers(start_broker)
+    controller = next(s for s in servers if s.controller.is_active)
+    leaving = next(s for s in servers if s is not controller)
+    partitions = 90
+    await create(conn, "leaving", {p: list(rotated(p)) for p in range(partitions)})
+    await conn.aclose()
+
+    async def isrs_full():
+        return all([len((await state(controller, "leaving", p)).isr) == 3 for p in range(partitions)])
+    await eventually(isrs_full, 120)
+
+    # The controller moves the 30 leaderships away (one pipelined election) and takes the broker
+    # out of the 60 ISRs it follows in (one pipelined ISR removal).
+    assert await leaving.controlled_shutdown()
+    gone = leaving.broker_id
+    for p in range(partitions):
+        li = await state(controller, "leaving", p)
+        assert li.leader == next(r for r in rotated(p) if r != gone)
+        assert gone not in li.isr and li.leader_epoch == 1
