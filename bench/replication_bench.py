@@ -4,7 +4,8 @@
         [--partitions 1000:3,3000:3,10000:1] [--skip throughput,unavailability,failover] [--dir DIR]
 
 Starts 3-broker lab clusters (one ZooKeeper node, the lab's `zookeeper.session.timeout.ms=6000`)
-and prints:
+on free ports the system picks rather than the lab's usual 9092-9094 and 2181 (a lab or a test
+cluster on the same machine may hold those), and prints:
 
 * **throughput**: confluent-kafka producing N x 100 B records to a one-partition topic, RF=1 with
   acks=1, then RF=3 with acks=all (min.insync.replicas=1), on the same cluster and run, and the
@@ -141,7 +142,7 @@ def produce_rate(bootstrap: str, topic: str, acks: str, records: int) -> float:
 
 def bench_throughput(base: Path, records: int) -> None:
     d = base / "throughput"
-    c = lab.up(d, brokers=3, zookeepers=1)
+    c = lab.up(d, brokers=3, zookeepers=1, usual_ports=False)
     try:
         bs = c.data["bootstrap_servers"]
         create_topic(bs, "rf1", rf=1)
@@ -239,7 +240,7 @@ def outage(d: Path, topic: str, how: str) -> float:
 
 def bench_unavailability(base: Path) -> None:
     d = base / "unavailability"
-    lab.up(d, brokers=3, zookeepers=1)
+    lab.up(d, brokers=3, zookeepers=1, usual_ports=False)
     try:
         kill = outage(d, "avail-kill", "kill")
         print(f"unavailability: kill -9 of the leader         longest delivery gap {kill:6.2f} s "
@@ -275,7 +276,7 @@ def _logged_at(d: Path, broker: int, after: float, text: str = "Initialized cont
 def bench_failover(base: Path, partitions: int, rf: int, per_topic: int) -> None:
     d = base / f"failover-{partitions}-rf{rf}"
     c = lab.up(d, brokers=3, zookeepers=1, config={"auto.leader.rebalance.enable": "false"},
-               timeout=120)
+               timeout=120, usual_ports=False)
     try:
         bs = c.data["bootstrap_servers"]
         t0 = time.monotonic()
