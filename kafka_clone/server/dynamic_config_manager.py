@@ -36,7 +36,7 @@ leaves ZooKeeper untouched apart from notifications already purged.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 import attrs
@@ -250,6 +250,21 @@ class DynamicConfigManager:
         else:
             log.info("Stored %s config for %s noted; %s configs are not applied dynamically by kafka-clone",
                      entity_type, entity_name, entity_type)
+
+    async def load_topic_configs(self, topics: Iterable[str]) -> None:
+        """Read topics' overrides from ``/config/topics/<t>`` now, for logs about to be created.
+
+        Kafka reads a topic's config from ZooKeeper whenever it creates one of its logs
+        (``ReplicaManager.fetchLogConfig`` via ``Partition.createLogIfNotExists``): a topic created
+        after start-up has its overrides there, but CreateTopics writes no change notification.
+        """
+        for topic in topics:
+            try:
+                overrides = await self.admin_zk_client.fetch_entity_config(TOPIC, topic)
+            except ZkError as exc:
+                log.error("Could not read the config of topic %s, its new logs use the current one: %r", topic, exc)
+                continue
+            self._apply_topic(topic, overrides)
 
     def _apply_topic(self, topic: str, overrides: dict[str, str]) -> None:
         """Kafka's ``TopicConfigHandler.processConfigChanges``."""

@@ -149,6 +149,11 @@ class ReplicaManager:
             raise StaleBrokerEpoch(f"broker epoch {broker_epoch} is older than ours {self.broker_epoch()}")
         self.controller_epoch = controller_epoch
 
+    def topics_without_local_log(self, request: LeaderAndIsrRequest) -> set[str]:
+        """Topics that this LeaderAndIsr gives us a replica of with no log here yet."""
+        return {topic for topic, _, state in _leader_and_isr_states(request)
+                if self.broker_id in state.replicas and self.log_manager.get_log(topic, state.partition_index) is None}
+
     def become_leader_or_follower(self, request: LeaderAndIsrRequest, version: int) -> LeaderAndIsrResponse:
         try:
             self._check_controller(request.controller_epoch, request.broker_epoch)

@@ -31,7 +31,11 @@ async def eventually(predicate) -> None:
 
 
 async def start_broker(nursery: trio.Nursery, config) -> KafkaServer:
-    return await nursery.start(KafkaServer(config).run)
+    """A started broker that knows itself alive (the controller's first UpdateMetadata), so
+    CreateTopics does not see 0 brokers."""
+    server = await nursery.start(KafkaServer(config).run)
+    await eventually(server.metadata_cache.alive_broker_ids)
+    return server
 
 
 async def describe(admin: KafkaAdminClient, resource: ConfigResource, name: str) -> tuple[str | None, ConfigSource]:
@@ -97,3 +101,21 @@ async def test_dynamic_log_defaults_reach_topics_without_an_override(nursery, br
         with pytest.raises(Exception, match=r"Cannot update these configs dynamically: Set\(log.retention.hours\)"):
             result.check()
         assert plain.config.retention_ms == 5000
+
+
+async def test_a_topic_created_at_runtime_gets_its_overrides(nursery, broker_config):
+    """CreateTopics writes ``/config/topics/<t>`` with no change notification; the broker reads it
+    when it creates the topic's logs, as Kafka's fetchLogConfig does."""
+    server = await start_broker(nursery, broker_config(1, offsets_topic_replication_factor="1"))
+    bootstrap = f"127.0.0.1:{server.bound_ports['PLAINTEXT']}"
+    async with KafkaAdminClient.create(bootstrap) as admin:
+        [result] = await admin.create_topics([NewTopic("configured", 2, 1, configs={
+            "retention.ms": "1234", "cleanup.policy": "compact", "min.insync.replicas": "1"})])
+        result.check()
+        logs = server.log_manager
+        await eventually(lambda: all(logs.get_log("configured", p) is not None for p in (0, 1)))
+        for p in (0, 1):
+            config = logs.get_log("configured", p).config
+            assert (config.retention_ms, config.cleanup_policy) == (1234, ("compact",))
+        assert await describe(admin, ConfigResource(ConfigResourceType.TOPIC, "configured"), "retention.ms") == (
+            "1234", ConfigSource.DYNAMIC_TOPIC_CONFIG)

@@ -24,7 +24,12 @@ log = logging.getLogger(__name__)
 
 @handles(ApiKey.LEADER_AND_ISR)
 async def handle_leader_and_isr(ctx: RequestContext):
-    return ctx.broker.replica_manager.become_leader_or_follower(ctx.body, ctx.version)
+    rm, configs = ctx.broker.replica_manager, ctx.broker.dynamic_config_manager
+    new_topics = rm.topics_without_local_log(ctx.body)
+    if new_topics and configs is not None:
+        # New logs take their topic's config as ZooKeeper has it now (Kafka's fetchLogConfig).
+        await configs.load_topic_configs(sorted(new_topics))
+    return rm.become_leader_or_follower(ctx.body, ctx.version)
 
 
 @handles(ApiKey.STOP_REPLICA)
