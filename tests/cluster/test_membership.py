@@ -48,6 +48,9 @@ async def test_registration_matches_kafka(start_broker, zk_connect):
         cluster_id, _ = await zk.get("/cluster/id")
         assert json.loads(cluster_id) == {"version": "1", "id": server.cluster_id}
         assert len(server.cluster_id) == 22
+        # Start-up returns once the controller's Startup event is queued; the election and the
+        # failover work (which writes /feature) follow on the controller's own task.
+        await wait_for(lambda: zk.exists("/feature"))
         assert (await zk.get("/controller_epoch"))[0] == b"1"
         controller, cstat = await zk.get("/controller")
         assert json.loads(controller)["brokerid"] == 1 and cstat.ephemeral_owner == stat.ephemeral_owner
