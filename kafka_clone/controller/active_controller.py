@@ -27,6 +27,7 @@ from kafka_clone.controller.events import (
     ApiElectLeaders, ApiPartitionReassignment, AutoPreferredReplicaLeaderElection, ListPartitionReassignments,
     PartitionReassignmentIsrChange, ZkPartitionReassignment, ZkPreferredReplicaElection, BrokerChange, BrokerModifications, ControlledShutdown, ControllerEvent, IsrChangeNotification, PartitionModifications,
     TopicChange, TopicDeletion, TopicDeletionStopReplicaResponseReceived, TopicUncleanLeaderElectionEnable,
+    UncleanLeaderElectionEnable,
 )
 from kafka_clone.controller.partition_state_machine import (
     MAX_UPDATE_ATTEMPTS, ElectionStrategy, PartitionState, PartitionStateMachine,
@@ -75,14 +76,18 @@ class ActiveController:
         self.reassignments = ReassignmentManager(self)
 
     async def _unclean_election_enabled(self, topic: str) -> bool:
-        """The topic's `unclean.leader.election.enable`, else the broker's (read from ZooKeeper at
-        election time, as Kafka's controller does, so a fresh override counts)."""
-        got = await self.zk_client.zk.get_or_none(ConfigEntityZNode.path("topics", topic))
-        overrides = ConfigEntityZNode.decode(got[0]) if got is not None and got[0] else {}
-        value = overrides.get("unclean.leader.election.enable")
-        if value is None:
-            return bool(self.config["unclean.leader.election.enable"])
-        return value.strip().lower() == "true"
+        """`unclean.leader.election.enable` as Kafka's controller sees it at election time: the
+        topic's override, else this broker's dynamic config (KIP-226: `/config/brokers/<id>`, then
+        `/config/brokers/<default>`), else server.properties. Read from ZooKeeper now, so a
+        change made a moment ago counts."""
+        paths = [ConfigEntityZNode.path("topics", topic), ConfigEntityZNode.path("brokers", str(self.broker_id)),
+                 ConfigEntityZNode.path("brokers", "<default>")]
+        for got in await self.zk_client.zk.get_many(paths):
+            overrides = ConfigEntityZNode.decode(got[0]) if got is not None and got[0] else {}
+            value = overrides.get("unclean.leader.election.enable")
+            if value is not None:
+                return value.strip().lower() == "true"
+        return bool(self.config["unclean.leader.election.enable"])
 
     # ---- failover (onControllerFailover) ----
 
@@ -210,6 +215,10 @@ class ActiveController:
                 await self._check_leader_imbalance()
             case TopicUncleanLeaderElectionEnable(topic=topic):
                 offline = [tp for tp in self.psm.partitions_in(PartitionState.OFFLINE) if tp[0] == topic]
+                if offline:
+                    await self.psm.handle_state_changes(offline, PartitionState.ONLINE)
+            case UncleanLeaderElectionEnable():
+                offline = self.psm.partitions_in(PartitionState.OFFLINE)
                 if offline:
                     await self.psm.handle_state_changes(offline, PartitionState.ONLINE)
             case ControlledShutdown(broker_id=b, broker_epoch=epoch, reply=reply):

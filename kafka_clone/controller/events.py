@@ -115,6 +115,14 @@ class ControlledShutdown(ControllerEvent):
 
 
 @attrs.frozen
+class UncleanLeaderElectionEnable(ControllerEvent):
+    """The broker default `unclean.leader.election.enable` became true (KIP-226): elect every
+    offline partition (Kafka's `enableDefaultUncleanLeaderElection`)."""
+
+    needs_active_controller = True
+
+
+@attrs.frozen
 class TopicUncleanLeaderElectionEnable(ControllerEvent):
     """A topic's `unclean.leader.election.enable` became true: elect its offline partitions."""
 

@@ -33,7 +33,7 @@ import attrs
 import trio
 
 from kafka_clone.controller.controller import KafkaController
-from kafka_clone.controller.events import TopicUncleanLeaderElectionEnable
+from kafka_clone.controller.events import TopicUncleanLeaderElectionEnable, UncleanLeaderElectionEnable
 from kafka_clone.coordinator.group.group_coordinator import GroupCoordinator
 from kafka_clone.log.log_manager import LogManager
 from kafka_clone.server import broker_metadata
@@ -154,6 +154,7 @@ class KafkaServer:
             self.broker_epoch = await self._register_broker()
             self.controller = KafkaController(self.broker_id, cfg, kzk, self._register_broker)
             self.dynamic_config_manager.add_topic_config_listener(self._on_topic_config_change)
+            self.dynamic_config_manager.add_broker_config_listener(self._on_broker_config_change)
             await nursery.start(self.controller.run)
             self.startup_complete.set()
             log.info("[KafkaServer id=%d] started", self.broker_id)
@@ -172,12 +173,20 @@ class KafkaServer:
     def _remember_topic_overrides(self, topic: str, overrides: dict[str, str]) -> None:
         self.replica_manager.topic_overrides[topic] = dict(overrides)
 
+    def _controller_needs_unclean_retry(self, overrides: dict[str, str]) -> bool:
+        return overrides.get("unclean.leader.election.enable", "").strip().lower() == "true" \
+            and self.controller is not None and self.controller.is_active
+
     def _on_topic_config_change(self, topic: str, overrides: dict[str, str]) -> None:
         # Kafka 2.8: enabling unclean election on a topic makes the controller retry its
         # offline partitions at once (TopicUncleanLeaderElectionEnable).
-        if overrides.get("unclean.leader.election.enable", "").strip().lower() == "true" \
-                and self.controller is not None and self.controller.is_active:
+        if self._controller_needs_unclean_retry(overrides):
             self.controller.put(TopicUncleanLeaderElectionEnable(topic))
+
+    def _on_broker_config_change(self, entity: str, overrides: dict[str, str]) -> None:
+        # ... and so does a dynamic default for this broker, KIP-226 (enableDefaultUncleanLeaderElection).
+        if entity in ("<default>", str(self.broker_id)) and self._controller_needs_unclean_retry(overrides):
+            self.controller.put(UncleanLeaderElectionEnable())
 
     # ---- controlled shutdown ----
 
