@@ -34,4 +34,8 @@ def test_tour(tmp_path):
     assert "won the election: it created the ephemeral /controller first" in out
     assert "(controller_epoch is now 2)" in out
     assert "[ephemeral, owner session 0x" in out
+    assert "/brokers/topics/clicks/partitions/0/state = " in out
+    assert "reading every partition back: 12 records, none lost." in out
+    assert "and the leader put it back in the ISR" in out
+    assert "now owns partitions [0, 1, 2], and would resume from the commits." in out
     assert out.strip().endswith("Cluster stopped.")
