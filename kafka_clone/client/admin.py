@@ -49,6 +49,7 @@ __all__ = [
     "ConfigResource",
     "ConfigSource",
     "ConfigEntry",
+    "ConfigSynonym",
     "ConfigResult",
     "AlterConfigOpType",
     "AlterConfigOp",
@@ -142,6 +143,16 @@ class ConfigResource:
 
 
 @attrs.frozen
+class ConfigSynonym:
+    """One layer that sets a config (Kafka's ``ConfigEntry.ConfigSynonym``); DescribeConfigs v1+
+    lists them in precedence order, the one in effect first."""
+
+    name: str
+    value: str | None
+    source: ConfigSource
+
+
+@attrs.frozen
 class ConfigEntry:
     """One config value with where it comes from (Kafka's ``ConfigEntry``)."""
 
@@ -150,6 +161,8 @@ class ConfigEntry:
     source: ConfigSource = ConfigSource.UNKNOWN
     is_read_only: bool = False
     is_sensitive: bool = False
+    #: Only when described with ``include_synonyms=True`` (and DescribeConfigs v1+).
+    synonyms: tuple[ConfigSynonym, ...] = ()
 
     @property
     def is_default(self) -> bool:
@@ -547,11 +560,16 @@ def _config_entry(resource: ConfigResource, c: cm.DescribeConfigsResourceResult,
         else:
             source = ConfigSource.UNKNOWN
     else:
-        try:
-            source = ConfigSource(c.config_source)
-        except ValueError:
-            source = ConfigSource.UNKNOWN
-    return ConfigEntry(c.name, c.value, source, c.read_only, c.is_sensitive)
+        source = _source(c.config_source)
+    synonyms = tuple(ConfigSynonym(s.name, s.value, _source(s.source)) for s in c.synonyms) if version >= 1 else ()
+    return ConfigEntry(c.name, c.value, source, c.read_only, c.is_sensitive, synonyms)
+
+
+def _source(value: int) -> ConfigSource:
+    try:
+        return ConfigSource(value)
+    except ValueError:
+        return ConfigSource.UNKNOWN
 
 
 def _alter_results(response: Any) -> dict[ConfigResource, ConfigResult]:
