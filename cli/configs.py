@@ -342,11 +342,8 @@ def configs(**options: Any) -> None:
     _check_args(opts)
     if opts.has("zookeeper"):
         click.echo(ZK_DEPRECATION)
-        command: Callable[[], Awaitable[None]] = _ZkCommand(opts).run
-    else:
-        command = _AdminCommand(opts).run
     try:
-        trio.run(command)
+        trio.run(_run, opts)
     except BaseException as exc:
         inner = _single(exc)
         if isinstance(inner, click.ClickException):
@@ -359,6 +356,11 @@ def configs(**options: Any) -> None:
         if inner is not exc:
             raise inner from None
         raise
+
+
+async def _run(opts: _Options) -> None:
+    """``processCommandWithZk`` or ``processCommand``."""
+    await (_ZkCommand(opts) if opts.has("zookeeper") else _AdminCommand(opts)).run()
 
 
 def _single(exc: BaseException) -> BaseException:
@@ -419,7 +421,10 @@ class _AdminCommand:
 
     def __init__(self, opts: _Options) -> None:
         self.opts = opts
-        props = load_properties(opts.o["command_config"]) if opts.has("command_config") else {}
+        file = opts.o["command_config"]
+        if file is not None and not Path(file).is_file():
+            raise FileNotFoundError(2, "No such file", file)
+        props = load_properties(file) if file is not None else {}
         self.client_id = props.get("client.id", "adminclient-1")
         self.request_timeout_ms = int(props.get("request.timeout.ms", 30000))
         self.api_timeout_ms = int(props.get("default.api.timeout.ms", 60000))

@@ -303,6 +303,35 @@ def test_broker_and_default_dynamic_configs(broker: ConfigsBroker) -> None:
     wait_until(lambda: broker.server.log_manager.config_for("plain").retention_ms == 100 * 3600 * 1000)
 
 
+def test_add_config_file_and_sensitive_broker_entries(broker: ConfigsBroker, tmp_path: Path) -> None:
+    create_topics(broker, "from-file")
+    bs = ("--bootstrap-server", broker.bootstrap)
+    path = tmp_path / "topic.properties"
+    path.write_text("retention.ms=7000\nmax.message.bytes=2048\n")
+    out = ok(run(*bs, "--alter", "--topic", "from-file", "--add-config-file", str(path)))
+    assert out == "Completed updating config for topic from-file.\n"
+    out = ok(run(*bs, "--describe", "--topic", "from-file"))
+    assert [line.split(" ")[2] for line in out.splitlines()[1:]] == ["max.message.bytes=2048", "retention.ms=7000"]
+
+    missing = tmp_path / "missing.properties"
+    result = run(*bs, "--alter", "--topic", "from-file", "--add-config-file", str(missing))
+    assert result.exit_code == 1 and result.stderr.endswith(f"java.nio.file.NoSuchFileException: {missing}\n")
+    result = run(*bs, "--command-config", str(missing), "--describe", "--topic", "from-file")
+    assert result.exit_code == 1 and result.stderr.endswith(f"java.nio.file.NoSuchFileException: {missing}\n")
+
+    # A config the broker does not know is stored, and described as sensitive (its value hidden):
+    # 2.8's tool sends the whole set back with AlterConfigs, so it must be given again.
+    ok(run(*bs, "--alter", "--broker", "1", "--add-config", "custom.thing=1"))
+    out = ok(run(*bs, "--describe", "--broker", "1"))
+    assert "  custom.thing=null sensitive=true synonyms={DYNAMIC_BROKER_CONFIG:custom.thing=null}\n" in out
+    result = run(*bs, "--alter", "--broker", "1", "--add-config", "log.cleaner.threads=2")
+    assert (result.exit_code, result.stderr) == (
+        1, "All sensitive broker config entries must be specified for --alter, missing entries: Set(custom.thing)\n")
+    ok(run(*bs, "--alter", "--broker", "1", "--add-config", "custom.thing=2,log.cleaner.threads=2"))
+    ok(run(*bs, "--alter", "--broker", "1", "--delete-config", "custom.thing,log.cleaner.threads"))
+    assert ok(run(*bs, "--describe", "--broker", "1")) == "Dynamic configs for broker 1 are:\n"
+
+
 def test_broker_loggers(broker: ConfigsBroker) -> None:
     bs = ("--bootstrap-server", broker.bootstrap)
     out = ok(run(*bs, "--describe", "--broker-logger", "1"))
