@@ -67,7 +67,7 @@ from kafka_clone.server.config import ConfigError, load_properties
 from kafka_clone.server.dynamic_broker_config import validate_broker_config_types, validate_dynamic_broker_configs
 from kafka_clone.common.topic_config import InvalidConfigValue
 from zk.admin_zk_client import AdminZkClient
-from zk.client import ZkClient, ZkError
+from zk.client import ConnectionLossError, ZkClient, ZkError
 from zk.kafka_zk_client import KafkaZkClient
 
 __all__ = ["configs", "parse_configs_to_be_added", "ConfigCommandError"]
@@ -388,6 +388,10 @@ def _java_exception(exc: BaseException) -> str:
         return f"org.apache.kafka.common.errors.InvalidTopicException: {message}"
     if isinstance(exc, FileNotFoundError):
         return f"java.nio.file.NoSuchFileException: {exc.filename}"
+    if isinstance(exc, ConnectionLossError):
+        # KafkaZkClient's wait for the session, after zookeeper.connection.timeout.ms (30 s here).
+        return "kafka.zookeeper.ZooKeeperClientTimeoutException: Timed out waiting for connection while in state: " \
+               "CONNECTING"
     if isinstance(exc, ZkError):
         return f"kafka.zookeeper.ZooKeeperClientException: {message}"
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

@@ -57,7 +57,8 @@ ZK = ("--zookeeper", "127.0.0.1:1")
      "Only 'users' and 'clients' entity types may be specified together"),
     (BS + ("--describe", "--entity-name", "t", "--topic", "t"),
      "--entity-{type,name,default} should not be used in conjunction with specific entity flags"),
-    (("--describe", "--topic", "t"), "One of the required --bootstrap-server or --zookeeper arguments must be specified"),
+    (("--describe", "--topic", "t"),
+     "One of the required --bootstrap-server or --zookeeper arguments must be specified"),
     (BS + ZK + ("--describe", "--topic", "t"), "Only one of --bootstrap-server or --zookeeper must be specified"),
     (ZK + ("--describe", "--topic", "t", "--all"), "--bootstrap-server must be specified for --all"),
     (BS + ("--describe", "--entity-type", "brokers", "--entity-name", "one"),
@@ -190,7 +191,8 @@ def ok(result) -> str:
 def test_topic_add_describe_delete(broker: ConfigsBroker) -> None:
     create_topics(broker, "demo")
     bs = ("--bootstrap-server", broker.bootstrap)
-    out = ok(run(*bs, "--alter", "--topic", "demo", "--add-config", "retention.ms=1000,cleanup.policy=[compact,delete]"))
+    out = ok(run(*bs, "--alter", "--topic", "demo",
+                 "--add-config", "retention.ms=1000,cleanup.policy=[compact,delete]"))
     assert out == "Completed updating config for topic demo.\n"
 
     out = ok(run(*bs, "--entity-type", "topics", "--entity-name", "demo", "--describe"))
