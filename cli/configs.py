@@ -62,10 +62,10 @@ from kafka_clone.client import (
 from kafka_clone.client.admin import ConfigEntry
 from kafka_clone.common import topic as topic_rules
 from kafka_clone.common.jvm_collections import java8_hashtable_order
+from kafka_clone.common.topic_config import InvalidConfigValue
 from kafka_clone.protocol.errors import InvalidConfig, KafkaError, UnknownServerError, UnsupportedVersion
 from kafka_clone.server.config import ConfigError, load_properties
 from kafka_clone.server.dynamic_broker_config import validate_broker_config_types, validate_dynamic_broker_configs
-from kafka_clone.common.topic_config import InvalidConfigValue
 from zk.admin_zk_client import AdminZkClient
 from zk.client import ConnectionLossError, ZkClient, ZkError
 from zk.kafka_zk_client import KafkaZkClient
