@@ -532,9 +532,13 @@ class _AdminCommand:
         elif entity_type == BROKERS:
             await self.alter_broker(name, to_add, to_delete)
         elif entity_type in (USERS, CLIENTS):
-            await self.alter_quotas_or_scram(opts.entity_types, to_add, to_delete)
+            await self.alter_quotas_or_scram(opts.entity_types, opts.entity_names, to_add, to_delete)
         else:
-            raise UnsupportedVersion("The broker does not support ALTER_CLIENT_QUOTAS")
+            unknown = [k for k in list(to_add) + list(to_delete) if k not in _IP_QUOTAS]
+            if unknown:
+                raise _illegal(f"Only connection quota configs can be added for '{IPS}' using --bootstrap-server. "
+                               f"Unexpected config names: {','.join(unknown)}")
+            raise UnsupportedVersion("The broker does not support DESCRIBE_CLIENT_QUOTAS")
         if name:
             click.echo(f"Completed updating config for {entity_type[:-1]} {name}.")
         else:
@@ -583,28 +587,50 @@ class _AdminCommand:
                                      ALTER_TIMEOUT_S)
         result.check()
 
-    async def alter_quotas_or_scram(self, types: Sequence[str], to_add: Mapping[str, str],
+    async def alter_quotas_or_scram(self, types: Sequence[str], names: Sequence[str], to_add: Mapping[str, str],
                                     to_delete: Sequence[str]) -> None:
-        """2.8's checks for users and clients, then the API our broker does not have."""
-        names = list(to_add) + list(to_delete)
-        scram = [k for k in names if k in _SCRAM]
-        unknown = [k for k in names if k not in _SCRAM and k not in _CLIENT_QUOTAS]
+        """2.8's checks for users and clients, then the first call, to an API our broker lacks."""
+        def split(keys: Sequence[str]) -> tuple[list[str], list[str], bool]:
+            scram = [k for k in keys if k in _SCRAM]
+            unknown = [k for k in keys if k not in _SCRAM and k not in _CLIENT_QUOTAS]
+            return scram, unknown, any(k in _CLIENT_QUOTAS for k in keys)
+
+        scram_add, unknown_add, quota_add = split(list(to_add))
+        scram_delete, unknown_delete, quota_delete = split(to_delete)
+        # The names to add are a Scala Set, the names to delete a Buffer: their toString differs.
         if types[0] == CLIENTS or len(types) == 2:
-            if unknown or scram:
-                verb = "added" if any(k in to_add for k in unknown + scram) else "deleted"
-                raise _illegal(f"Only quota configs can be {verb} for '{CLIENTS}' using --bootstrap-server. "
-                               f"Unexpected config names: {_scala_set(unknown + scram)}")
-        elif unknown:
-            verb = "added" if any(k in to_add for k in unknown) else "deleted"
-            raise _illegal(f"Only quota and SCRAM credential configs can be {verb} for '{USERS}' using "
-                           f"--bootstrap-server. Unexpected config names: {_scala_set(unknown)}")
-        if scram and len(scram) == len(names):
-            raise UnsupportedVersion("The broker does not support ALTER_USER_SCRAM_CREDENTIALS")
-        raise UnsupportedVersion("The broker does not support DESCRIBE_CLIENT_QUOTAS")
+            if unknown_add or scram_add:
+                raise _illegal(f"Only quota configs can be added for '{CLIENTS}' using --bootstrap-server. "
+                               f"Unexpected config names: {_scala_set(unknown_add + scram_add)}")
+            if unknown_delete or scram_delete:
+                raise _illegal(f"Only quota configs can be deleted for '{CLIENTS}' using --bootstrap-server. "
+                               f"Unexpected config names: {_scala_buffer(unknown_delete + scram_delete)}")
+        else:
+            if unknown_add:
+                raise _illegal(f"Only quota and SCRAM credential configs can be added for '{USERS}' using "
+                               f"--bootstrap-server. Unexpected config names: {_scala_set(unknown_add)}")
+            if unknown_delete:
+                raise _illegal(f"Only quota and SCRAM credential configs can be deleted for '{USERS}' using "
+                               f"--bootstrap-server. Unexpected config names: {_scala_buffer(unknown_delete)}")
+            if scram_add or scram_delete:
+                if any(n == "" for n in names):
+                    raise _illegal("The use of --entity-default or --user-defaults is not allowed with User SCRAM "
+                                   "Credentials using --bootstrap-server.")
+                if quota_add or quota_delete:
+                    raise _illegal(f"Cannot alter both quota and SCRAM credential configs simultaneously for "
+                                   f"'{USERS}' using --bootstrap-server.")
+        if quota_add or quota_delete:
+            # alterQuotaConfigs starts by reading the current quotas.
+            raise UnsupportedVersion("The broker does not support DESCRIBE_CLIENT_QUOTAS")
+        raise UnsupportedVersion("The broker does not support ALTER_USER_SCRAM_CREDENTIALS")
 
 
 def _scala_set(names: Sequence[str]) -> str:
     return "Set(" + ", ".join(names) + ")"
+
+
+def _scala_buffer(names: Sequence[str]) -> str:
+    return "ArrayBuffer(" + ", ".join(names) + ")"
 
 
 # ---- with --zookeeper (AdminZkClient) -------------------------------------------------------------

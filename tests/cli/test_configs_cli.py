@@ -85,6 +85,14 @@ ZK = ("--zookeeper", "127.0.0.1:1")
     (BS + ("--alter", "--client", "c", "--add-config", "SCRAM-SHA-256=[password=x]"),
      "Only quota configs can be added for 'clients' using --bootstrap-server. "
      "Unexpected config names: Set(SCRAM-SHA-256)"),
+    (BS + ("--alter", "--client", "c", "--delete-config", "retention.ms,producer_byte_rate"),
+     "Only quota configs can be deleted for 'clients' using --bootstrap-server. "
+     "Unexpected config names: ArrayBuffer(retention.ms)"),
+    (BS + ("--alter", "--user", "u", "--add-config", "SCRAM-SHA-256=[password=x],producer_byte_rate=10"),
+     "Cannot alter both quota and SCRAM credential configs simultaneously for 'users' using --bootstrap-server."),
+    (BS + ("--alter", "--user-defaults", "--add-config", "SCRAM-SHA-256=[password=x]"),
+     "The use of --entity-default or --user-defaults is not allowed with User SCRAM Credentials using "
+     "--bootstrap-server."),
 ])
 def test_option_errors_are_kafkas_line_on_stderr_exit_1(args: tuple[str, ...], message: str) -> None:
     result = run(*args)
@@ -349,11 +357,16 @@ def test_broker_loggers(broker: ConfigsBroker) -> None:
     assert (result.exit_code, result.stderr) == (1, "Invalid broker logger(s): no.such.logger\n")
 
 
-def test_users_and_clients_need_apis_our_broker_lacks(broker: ConfigsBroker) -> None:
-    result = run("--bootstrap-server", broker.bootstrap, "--describe", "--entity-type", "clients")
-    assert result.exit_code == 1
-    assert result.stderr.endswith("org.apache.kafka.common.errors.UnsupportedVersionException: The broker does "
-                                  "not support DESCRIBE_CLIENT_QUOTAS\n")
+@pytest.mark.parametrize("args,api", [
+    (("--describe", "--entity-type", "clients"), "DESCRIBE_CLIENT_QUOTAS"),
+    (("--alter", "--user", "u", "--add-config", "producer_byte_rate=10"), "DESCRIBE_CLIENT_QUOTAS"),
+    (("--alter", "--user", "u", "--add-config", "SCRAM-SHA-512=[password=x]"), "ALTER_USER_SCRAM_CREDENTIALS"),
+])
+def test_users_and_clients_need_apis_our_broker_lacks(broker: ConfigsBroker, args: tuple[str, ...], api: str) -> None:
+    result = run("--bootstrap-server", broker.bootstrap, *args)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.endswith(f"org.apache.kafka.common.errors.UnsupportedVersionException: The broker does "
+                                  f"not support {api}\n")
 
 
 # ---- --zookeeper ----------------------------------------------------------------------------------
