@@ -42,7 +42,7 @@ import secrets
 import urllib.parse
 from pathlib import Path
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import attrs
 import click
@@ -459,6 +459,12 @@ class _AdminCommand:
                     await trio.sleep(self.retry_backoff_ms / 1000)
         raise KafkaTimeoutError(f"Timed out waiting for a node assignment. Call: {name}")
 
+    async def lacking(self, call_name: str, api_name: str) -> NoReturn:
+        """A call to an API our broker does not offer: as Kafka's client, reach a broker (so a dead
+        one still times out), learn its API versions, then fail."""
+        await self._call(call_name, self.admin.client.any_connection, DESCRIBE_TIMEOUT_S)
+        raise UnsupportedVersion(f"The broker does not support {api_name}")
+
     # -- describe --
 
     async def describe(self) -> None:
@@ -468,7 +474,7 @@ class _AdminCommand:
             await self.describe_resource(entity_type, names[0] if names else None, self.opts.has("all"))
         else:
             # describeClientQuotas: the first call ConfigCommand makes for these entities.
-            raise UnsupportedVersion("The broker does not support DESCRIBE_CLIENT_QUOTAS")
+            await self.lacking("describeClientQuotas", "DESCRIBE_CLIENT_QUOTAS")
 
     async def describe_resource(self, entity_type: str, name: str | None, describe_all: bool) -> None:
         if name is not None:
@@ -538,7 +544,7 @@ class _AdminCommand:
             if unknown:
                 raise _illegal(f"Only connection quota configs can be added for '{IPS}' using --bootstrap-server. "
                                f"Unexpected config names: {','.join(unknown)}")
-            raise UnsupportedVersion("The broker does not support DESCRIBE_CLIENT_QUOTAS")
+            await self.lacking("describeClientQuotas", "DESCRIBE_CLIENT_QUOTAS")
         if name:
             click.echo(f"Completed updating config for {entity_type[:-1]} {name}.")
         else:
@@ -621,8 +627,8 @@ class _AdminCommand:
                                    f"'{USERS}' using --bootstrap-server.")
         if quota_add or quota_delete:
             # alterQuotaConfigs starts by reading the current quotas.
-            raise UnsupportedVersion("The broker does not support DESCRIBE_CLIENT_QUOTAS")
-        raise UnsupportedVersion("The broker does not support ALTER_USER_SCRAM_CREDENTIALS")
+            await self.lacking("describeClientQuotas", "DESCRIBE_CLIENT_QUOTAS")
+        await self.lacking("alterUserScramCredentials", "ALTER_USER_SCRAM_CREDENTIALS")
 
 
 def _scala_set(names: Sequence[str]) -> str:

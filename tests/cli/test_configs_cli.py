@@ -139,6 +139,15 @@ def test_a_dead_bootstrap_server_times_out_in_one_line(tmp_path: Path) -> None:
         "for a node assignment. Call: describeConfigs\n")
 
 
+def test_users_against_a_dead_server_time_out_too(tmp_path: Path) -> None:
+    props = tmp_path / "admin.properties"
+    props.write_text("default.api.timeout.ms=500\n")
+    result = run(*BS, "--command-config", str(props), "--describe", "--user", "alice")
+    assert result.exit_code == 1
+    assert result.stderr.endswith("TimeoutException: Timed out waiting for a node assignment. Call: "
+                                  "describeClientQuotas\n")
+
+
 # ---- one real broker ----------------------------------------------------------------------------
 
 
