@@ -282,3 +282,15 @@ def test_consumer_detailed_stats_and_from_latest(broker):
     lines = result.stdout.splitlines()
     assert lines[1].startswith("WARNING: Exiting before consuming the expected number of messages")
     assert re.fullmatch(summary_re(0), lines[2]), lines[2]
+
+
+def test_producer_config_file_and_option_precedence(broker, tmp_path):
+    topic = create_topic(broker, "perf-f", partitions=1)
+    config = tmp_path / "producer.properties"
+    config.write_text(f"# from a file, as --producer.config reads it\nbootstrap.servers={broker.bootstrap}\nacks=0\n")
+    result = CliRunner().invoke(producer_perf_test, [
+        "--topic", topic, "--num-records", "100", "--record-size", "20", "--throughput", "-1",
+        "--producer.config", str(config), "--producer-props", "acks=all"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1].startswith("100 records sent")
+    assert end_offsets(broker, topic, partitions=1) == {0: 100}
