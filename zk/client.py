@@ -233,6 +233,10 @@ class ZkClient:
     _session_lost: bool = False
     _closed: bool = False
     _connected: trio.Event = attrs.Factory(trio.Event)
+    #: The watches ZooKeeper holds for us: ("data", path) -> whether the znode existed when the
+    #: watch was set, ("child", path) -> True. See `_restore_watches`.
+    _armed: dict[tuple[str, str], bool] = attrs.Factory(dict)
+    _was_suspended: bool = False
 
     @classmethod
     def open(cls, connect_string: str, *, session_timeout_ms: int = 18000,
@@ -268,24 +272,36 @@ class ZkClient:
         if state == KazooState.LOST:
             log.warning("ZooKeeper session expired")
             self._session_lost = True
-            self._connected = trio.Event()
+            # A new session starts with no watches; the state handlers set them up again.
+            self._armed.clear()
+            self._disconnected()
             for h in list(self._state_handlers.values()):
                 h.on_state(SessionState.EXPIRED)
                 h.before_initializing_session()
         elif state == KazooState.SUSPENDED:
             log.info("ZooKeeper connection suspended")
-            self._connected = trio.Event()
+            self._was_suspended = True
+            self._disconnected()
             for h in list(self._state_handlers.values()):
                 h.on_state(SessionState.SUSPENDED)
         elif state == KazooState.CONNECTED:
             self._connected.set()
             for h in list(self._state_handlers.values()):
                 h.on_state(SessionState.CONNECTED)
+            if self._was_suspended and not self._session_lost:
+                self._restore_watches()
+            self._was_suspended = False
             if self._session_lost:
                 self._session_lost = False
                 log.info("ZooKeeper session re-established (new session 0x%x)", self.session_id)
                 for h in list(self._state_handlers.values()):
                     h.after_initializing_session()
+
+    def _disconnected(self) -> None:
+        # A fresh Event only if the current one was set: SUSPENDED then LOST must not strand the
+        # tasks already waiting for the reconnection on the first one.
+        if self._connected.is_set():
+            self._connected = trio.Event()
 
     async def wait_connected(self) -> None:
         await self._connected.wait()
@@ -320,21 +336,76 @@ class ZkClient:
         self._call_soon(self._dispatch, event)
 
     def _dispatch(self, event: WatchedEvent) -> None:
+        if event.type == EventType.NONE:
+            return  # kazoo dropping its watches on a lost connection: `_restore_watches` follows
         if event.type == EventType.CHILD:
+            self._armed.pop(("child", event.path), None)
             ch = self._child_handlers.get(event.path)
             if ch:
                 ch.on_child_change()
             return
-        h = self._data_handlers.get(event.path)
+        self._armed.pop(("data", event.path), None)
+        self._fire_data(event.path, event.type)
+
+    def _fire_data(self, path: str, event_type: str) -> None:
+        h = self._data_handlers.get(path)
         if h is None:
             return
         fn = {
             EventType.CREATED: h.on_create,
             EventType.DELETED: h.on_delete,
             EventType.CHANGED: h.on_data_change,
-        }.get(event.type)
+        }.get(event_type)
         if fn:
             fn()
+
+    def _arm(self, kind: str, path: str, existed: bool = True) -> None:
+        self._armed[(kind, path)] = existed
+
+    def _restore_watches(self) -> None:
+        """Set our watches again after a reconnection to the same session.
+
+        ZooKeeper's Java client (Kafka's) resends its watches on reconnecting (SetWatches), and
+        the server fires those whose znode changed meanwhile. kazoo drops them instead. So each
+        one is set again here, and its handler is told: created or deleted if existence changed,
+        otherwise "changed" (perhaps spuriously, which is harmless: handlers re-read ZooKeeper
+        and never trust the event).
+        """
+        armed, self._armed = self._armed, {}
+        if armed:
+            log.info("ZooKeeper connection restored: setting %d watches again", len(armed))
+        for (kind, path), existed in armed.items():
+            if kind == "child":
+                result = self._kazoo.get_children_async(path, watch=self._watcher)
+                result.rawlink(lambda r, path=path: self._call_soon(self._restored_child, path, r))
+            else:
+                result = self._kazoo.exists_async(path, watch=self._watcher)
+                result.rawlink(lambda r, path=path, existed=existed: self._call_soon(
+                    self._restored_data, path, existed, r))
+
+    def _restored_child(self, path: str, result: Any) -> None:
+        try:
+            result.get_nowait()
+        except Exception as exc:  # no node, or the connection went again: say "changed" anyway
+            log.debug("re-reading %s after reconnecting: %r", path, exc)
+        else:
+            self._arm("child", path)
+        ch = self._child_handlers.get(path)
+        if ch:
+            ch.on_child_change()
+
+    def _restored_data(self, path: str, existed: bool, result: Any) -> None:
+        try:
+            exists = result.get_nowait() is not None
+        except Exception as exc:
+            log.debug("re-reading %s after reconnecting: %r", path, exc)
+            self._fire_data(path, EventType.CHANGED)
+            return
+        self._arm("data", path, exists)
+        if existed != exists:
+            self._fire_data(path, EventType.CREATED if exists else EventType.DELETED)
+        elif exists:
+            self._fire_data(path, EventType.CHANGED)
 
     # ---- calls ----
 
@@ -358,6 +429,8 @@ class ZkClient:
 
     async def get(self, path: str, *, watch: bool = False) -> tuple[bytes | None, Stat]:
         data, stat = await self._call(self._kazoo.get_async, path, watch=self._w(watch))
+        if watch:
+            self._arm("data", path)
         return data, Stat._from_kazoo(stat)
 
     async def get_or_none(self, path: str, *, watch: bool = False) -> tuple[bytes | None, Stat] | None:
@@ -403,10 +476,15 @@ class ZkClient:
 
     async def exists(self, path: str, *, watch: bool = False) -> Stat | None:
         stat = await self._call(self._kazoo.exists_async, path, watch=self._w(watch))
+        if watch:
+            self._arm("data", path, stat is not None)
         return Stat._from_kazoo(stat) if stat else None
 
     async def get_children(self, path: str, *, watch: bool = False) -> list[str]:
-        return list(await self._call(self._kazoo.get_children_async, path, watch=self._w(watch)))
+        children = list(await self._call(self._kazoo.get_children_async, path, watch=self._w(watch)))
+        if watch:
+            self._arm("child", path)
+        return children
 
     async def create(self, path: str, data: bytes | None = None, *, ephemeral: bool = False,
                      sequence: bool = False, makepath: bool = False) -> str:

@@ -7,12 +7,12 @@ import json
 
 import pytest
 import trio
-from kazoo.client import KazooClient
 
 from kafka_clone.server.broker import KafkaServer
-from zk.client import ZkClient, split_chroot
+from zk.client import ZkClient
 from zk.kafka_zk_client import DuplicateBrokerIdError, KafkaZkClient
 from zk.znodes import PERSISTENT_ZK_PATHS
+from tests.zk.session import expire_session
 
 pytestmark = [pytest.mark.zk, pytest.mark.cluster]
 
@@ -103,15 +103,8 @@ async def test_session_expiry_reregisters_and_reelects(start_broker, zk_connect)
     server, _ = await start_broker(1)
     await wait_for(lambda: (server.controller.is_active))
     old_epoch, old_session = server.broker_epoch, server.zk_client.zk.session_id
-    hosts, _ = split_chroot(zk_connect)
 
-    def expire():
-        other = KazooClient(hosts=hosts, client_id=(old_session, server.zk_client.zk.session_password))
-        other.start(timeout=10)
-        other.stop()
-        other.close()
-
-    await trio.to_thread.run_sync(expire)
+    await expire_session(server.zk_client.zk)
 
     async def back():
         return server.broker_epoch != old_epoch and server.controller.is_active

@@ -17,6 +17,7 @@ from kafka_clone.server.dynamic_config_manager import CHANGE_EXPIRATION_MS, Dyna
 from zk.admin_zk_client import AdminZkClient
 from zk.client import ZkClient
 from zk.kafka_zk_client import KafkaZkClient
+from tests.zk.session import expire_session
 
 pytestmark = [pytest.mark.zk]
 
@@ -173,20 +174,9 @@ async def test_notifications_older_than_15_minutes_are_purged(zk_connect):
             assert manager.last_executed_change == 2
 
 
-def expire_session(hosts: str, zk: ZkClient) -> None:
-    """End `zk`'s session for real: a second client joins it and closes it."""
-    from kazoo.client import KazooClient
-
-    other = KazooClient(hosts=hosts, client_id=(zk.session_id, zk.session_password))
-    other.start(timeout=10)
-    other.stop()
-    other.close()
-
-
 async def test_changes_are_seen_after_the_session_expires(zk_connect):
-    from zk.client import StateChangeHandler, split_chroot
+    from zk.client import StateChangeHandler
 
-    hosts, _ = split_chroot(zk_connect)
     config = broker_config(zk_connect)
     async with ZkClient.open(zk_connect, session_timeout_ms=2000) as zk, zk_session(zk_connect) as other:
         kzk = KafkaZkClient(zk)
@@ -196,7 +186,7 @@ async def test_changes_are_seen_after_the_session_expires(zk_connect):
             await log_manager.next_update()
             renewed = trio.Event()
             zk.register_state_change_handler(StateChangeHandler("test", after_initializing_session=renewed.set))
-            await trio.to_thread.run_sync(expire_session, hosts, zk)
+            await expire_session(zk)
             with trio.fail_after(DEADLINE_S):
                 await renewed.wait()
             # The old session's watch is gone; the new session's re-read armed a new one.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 import trio
-from kazoo.client import KazooClient
 
 from zk.client import (
     BadVersionError, CheckOp, CreateOp, MultiError, NodeExistsError, NoNodeError, SessionState,
     SetDataOp, StateChangeHandler, ZkClient, ZNodeChangeHandler, ZNodeChildChangeHandler, split_chroot,
 )
+
+from tests.zk.session import expire_session
 
 pytestmark = [pytest.mark.zk]
 
@@ -17,14 +18,6 @@ pytestmark = [pytest.mark.zk]
 def test_split_chroot():
     assert split_chroot("a:1,b:2/kafka/x") == ("a:1,b:2", "/kafka/x")
     assert split_chroot("a:1") == ("a:1", "")
-
-
-def expire_session(hosts: str, zk: ZkClient) -> None:
-    """Expire `zk`'s session for real: a second client joins it and closes it (the server ends it)."""
-    other = KazooClient(hosts=hosts, client_id=(zk.session_id, zk.session_password))
-    other.start(timeout=10)
-    other.stop()
-    other.close()
 
 
 async def test_chroot_is_created_and_parents_have_null_data(zk_connect):
@@ -93,7 +86,6 @@ async def test_multi_is_atomic_and_reports_the_failing_op(zk_connect):
 
 
 async def test_session_expiry_drops_ephemerals_and_reports_a_new_session(zk_connect):
-    hosts, _ = split_chroot(zk_connect)
     async with ZkClient.open(zk_connect, session_timeout_ms=2000) as zk:
         states: list[SessionState] = []
         renewed = trio.Event()
@@ -101,9 +93,55 @@ async def test_session_expiry_drops_ephemerals_and_reports_a_new_session(zk_conn
             "t", after_initializing_session=renewed.set, on_state=states.append))
         await zk.create("/eph", b"x", ephemeral=True)
         old_session = zk.session_id
-        await trio.to_thread.run_sync(expire_session, hosts, zk)
+        await expire_session(zk)
         with trio.fail_after(30):
             await renewed.wait()
         assert SessionState.EXPIRED in states
         assert zk.session_id != old_session
         assert await zk.exists("/eph") is None
+
+
+@pytest.mark.slow
+async def test_watches_survive_a_reconnection_to_the_same_session(tmp_path):
+    """kazoo forgets its watches when the connection drops; ZooKeeper's Java client (Kafka's)
+    sets them again on reconnecting. Ours must too: a znode created while we were cut off
+    reaches the handler once we are back, and later changes keep coming."""
+    from zk.ensemble import Ensemble
+
+    ens = await trio.to_thread.run_sync(lambda: Ensemble.start(tmp_path, 3, tick_time_ms=500))
+    try:
+        only = ens.spec.nodes[0]
+        async with ZkClient.open(only.address, session_timeout_ms=10000) as zk, \
+                ZkClient.open(ens.connect_string, session_timeout_ms=10000) as other:
+            events: list[str] = []
+            changed = trio.Event()
+
+            def note(what: str):
+                def fire():
+                    events.append(what)
+                    changed.set()
+                return fire
+            zk.register_znode_change_handler(ZNodeChangeHandler(
+                "/w", on_create=note("created"), on_delete=note("deleted"), on_data_change=note("changed")))
+            zk.register_znode_child_change_handler(ZNodeChildChangeHandler("/p", on_child_change=note("children")))
+            await other.create("/p")
+            assert await zk.exists("/w", watch=True) is None
+            assert await zk.get_children("/p", watch=True) == []
+            session = zk.session_id
+            await trio.to_thread.run_sync(ens.stop_node, only.id)
+            await other.create("/w", b"made while we were away")
+            await other.create("/p/c")
+            await trio.to_thread.run_sync(lambda: ens.start_node(only.id))
+            with trio.fail_after(30):
+                while sorted(events) != ["children", "created"]:
+                    await changed.wait()
+                    changed = trio.Event()
+            assert zk.session_id == session  # a reconnection, not a new session
+            await zk.get("/w", watch=True)
+            await other.set("/w", b"again")
+            with trio.fail_after(30):
+                while events[-1:] != ["changed"]:
+                    await changed.wait()
+                    changed = trio.Event()
+    finally:
+        await trio.to_thread.run_sync(ens.stop)
