@@ -31,7 +31,7 @@ from kafka_clone.controller.events import (
     ShutdownEventThread, Startup,
 )
 from kafka_clone.server.config import KafkaConfig
-from zk.client import StateChangeHandler, ZNodeChangeHandler
+from zk.client import ConnectionLossError, SessionExpiredError, StateChangeHandler, ZNodeChangeHandler
 from zk.kafka_zk_client import ControllerMovedError, KafkaZkClient
 from zk.znodes import (
     BrokerIdsZNode, BrokerIdZNode, ControllerZNode, DeleteTopicsZNode, IsrChangeNotificationZNode,
@@ -135,7 +135,7 @@ class KafkaController:
             with trio.CancelScope() as scope:
                 term.scopes.add(scope)
                 try:
-                    await self._dispatch(event)
+                    await self._dispatch_until_connected(event)
                 except ControllerMovedError as exc:
                     log.warning("[Controller id=%d] %s", self.broker_id, exc)
                     await self._maybe_resign()
@@ -145,7 +145,33 @@ class KafkaController:
                 log.info("[Controller id=%d] %s interrupted: no longer the controller",
                          self.broker_id, type(event).__name__)
             return
-        await self._dispatch(event)
+        await self._dispatch_until_connected(event)
+
+    async def _dispatch_until_connected(self, event: ControllerEvent) -> None:
+        """Run an event, again after a lost connection comes back.
+
+        Kafka's ZooKeeper client waits for the connection and resends a request lost to a
+        connection blip (`retryRequestsUntilConnected`); ours raises instead, so the whole event
+        runs again. That is safe because handlers re-read ZooKeeper and every controller write is
+        conditional. An event whose session expired is dropped, as Kafka clears the queue on expiry:
+        Expire and RegisterBrokerAndReelect follow.
+        """
+        zk = self.zk_client.zk
+        while True:
+            session = zk.session_id
+            try:
+                await self._dispatch(event)
+                return
+            except ConnectionLossError:
+                log.warning("[Controller id=%d] ZooKeeper connection lost while processing %s; retrying once "
+                            "reconnected", self.broker_id, type(event).__name__)
+                await zk.wait_connected()
+                if zk.session_id != session:
+                    return
+            except SessionExpiredError:
+                log.warning("[Controller id=%d] ZooKeeper session expired while processing %s",
+                            self.broker_id, type(event).__name__)
+                return
 
     async def _dispatch(self, event: ControllerEvent) -> None:
         match event:
@@ -155,8 +181,8 @@ class KafkaController:
                 await self._maybe_resign()
             case Reelect():
                 await self._process_reelect()
-            case Expire():
-                await self._process_expire()
+            case Expire(term=term):
+                await self._process_expire(term)
             case RegisterBrokerAndReelect():
                 epoch = await self.register_broker()
                 log.info("[Controller id=%d] re-registered broker after session expiry, broker epoch %d",
@@ -185,7 +211,9 @@ class KafkaController:
         await self._maybe_resign()
         await self._elect()
 
-    async def _process_expire(self) -> None:
+    async def _process_expire(self, term: ControllerTerm | None) -> None:
+        if self._term is not term:
+            return  # a newer term, won on the new session, is not the one that expired
         self._set_active_controller(-1)
         await self._resign(delete_znode=False)
 
@@ -194,7 +222,7 @@ class KafkaController:
         # queued event runs, then let the event task do the bookkeeping.
         if self._term is not None:
             self._term.cancel()
-        self.put(Expire())
+        self.put(Expire(self._term))
 
     def _set_active_controller(self, controller_id: int) -> None:
         if controller_id != self.active_controller_id:
@@ -234,8 +262,32 @@ class KafkaController:
             except ControllerMovedError as exc:
                 log.warning("[Controller id=%d] %s", self.broker_id, exc)
                 await self._maybe_resign()
+            except (ConnectionLossError, SessionExpiredError) as exc:
+                # Running the failover again would find us elected and skip it, leaving a term
+                # with half a context: give the role up instead, as Kafka does on any failover error.
+                log.error("[Controller id=%d] Error while electing or becoming controller: %r. Trigger "
+                          "controller movement immediately", self.broker_id, exc)
+                await self._trigger_controller_move(term)
             finally:
                 term.scopes.discard(scope)
+
+    async def _trigger_controller_move(self, term: ControllerTerm) -> None:
+        """Kafka's triggerControllerMove: delete `/controller` (fenced by our epoch) once connected,
+        then resign; its deletion makes every broker, this one too, elect again, and the winner
+        runs a fresh failover. If the session expired meanwhile, Expire already ended the term."""
+        zk = self.zk_client.zk
+        while True:
+            await zk.wait_connected()
+            if term.cancelled:
+                return
+            try:
+                await self.zk_client.delete_controller(term.epoch_zk_version)
+            except ConnectionLossError:
+                continue
+            except SessionExpiredError:
+                return
+            await self._resign(delete_znode=False)
+            return
 
     async def _run_term(self, term: ControllerTerm, *, task_status: trio.TaskStatus[trio.Nursery]) -> None:
         """The term's nursery: the channel senders live here and die with the term."""

@@ -34,7 +34,14 @@ class Reelect(ControllerEvent):
 
 @attrs.frozen
 class Expire(ControllerEvent):
-    """Our ZooKeeper session expired: resign at once (our `/controller` is gone)."""
+    """Our ZooKeeper session expired: resign at once (our `/controller` is gone).
+
+    `term` is the term the session ended (None if we were not the controller). Events queued
+    before the expiry may run first and elect a new term on the new session; that one stays
+    (Kafka gets the same by clearing the queue: `clearAndPut(Expire)`).
+    """
+
+    term: object | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
