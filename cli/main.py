@@ -1,7 +1,9 @@
 """The `kclone` console script: thin click commands over the library.
 
-Subcommands mirror Kafka's tools with the same option names (design §7), plus the lab's own
-(`zookeeper`, `broker`, `cluster`, `zk`, `demo`).  Known failures (bad config, no ZooKeeper,
+Subcommands mirror Kafka's tools with the same option names (design §7): `topics`, `configs`,
+`console-producer`, `console-consumer`, `consumer-groups`, `reassign-partitions`,
+`leader-election`, `producer-perf-test`, `consumer-perf-test`, `dump-log`, `zookeeper-shell`; plus
+the lab's own (`zookeeper`, `broker`, `cluster`, `zk tree|watch`, `demo`).  Known failures (bad config, no ZooKeeper,
 a duplicate broker id, a lab error) print one line and exit 1, never a traceback.
 """
 
@@ -17,11 +19,15 @@ from typing import Any
 import click
 import trio
 
+from cli.configs import configs
 from cli.console import console_consumer, console_producer
 from cli.consumer_groups import consumer_groups
+from cli.dump_log import dump_log
 from cli.leader_election import leader_election
+from cli.perf import consumer_perf_test, producer_perf_test
 from cli.reassign_partitions import reassign_partitions
 from cli.topics import topics
+from cli.zk_tools import zk_watch, zookeeper_shell
 from kafka_clone.lab import cluster as lab
 from kafka_clone.server.broker import BrokerStartupError
 from kafka_clone.server.config import ConfigError
@@ -302,13 +308,20 @@ def demo_tour(directory: str, keep: bool) -> None:
 
 
 # Kafka's tools, with their option names (kafka-topics.sh, kafka-console-*.sh, kafka-consumer-groups.sh,
-# kafka-reassign-partitions.sh, kafka-leader-election.sh).
+# kafka-reassign-partitions.sh, kafka-leader-election.sh, kafka-configs.sh, kafka-dump-log.sh,
+# kafka-*-perf-test.sh, zookeeper-shell.sh).
 main.add_command(topics)
 main.add_command(console_producer)
 main.add_command(console_consumer)
 main.add_command(consumer_groups)
 main.add_command(reassign_partitions)
 main.add_command(leader_election)
+main.add_command(configs)
+main.add_command(dump_log)
+main.add_command(producer_perf_test)
+main.add_command(consumer_perf_test)
+main.add_command(zookeeper_shell)
+zk.add_command(zk_watch)
 
 
 if __name__ == "__main__":

@@ -39,3 +39,13 @@ def test_tour(tmp_path):
     assert "and the leader put it back in the ISR" in out
     assert "now owns partitions [0, 1, 2], and would resume from the commits." in out
     assert out.strip().endswith("Cluster stopped.")
+
+
+def test_every_tool_of_the_blueprint_is_a_kclone_subcommand():
+    """Design §7: Kafka's tools by their names, plus the lab's own."""
+    from cli.main import main
+
+    assert {"topics", "reassign-partitions", "leader-election", "consumer-groups", "configs", "console-producer",
+            "console-consumer", "producer-perf-test", "consumer-perf-test", "dump-log", "zookeeper-shell",
+            "zookeeper", "broker", "cluster", "zk", "demo"} <= set(main.commands)
+    assert {"tree", "watch"} <= set(main.commands["zk"].commands)
