@@ -439,6 +439,24 @@ class ZkClient:
         except NoNodeError:
             return None
 
+    async def _all_answered(self, results: list[Any]) -> list[Any]:
+        """Wait until every one of these kazoo async results (requests all in flight) has its answer."""
+        if not results:
+            return results
+        remaining = len(results)
+        done = trio.Event()
+
+        def finished(_result: Any) -> None:
+            nonlocal remaining
+            remaining -= 1
+            if remaining == 0:
+                done.set()
+
+        for result in results:
+            result.rawlink(lambda r: self._call_soon(finished, r))
+        await done.wait()
+        return results
+
     async def get_many(self, paths: list[str]) -> list[tuple[bytes | None, Stat] | None]:
         """Read many znodes with all requests in flight at once (None for a missing one).
 
@@ -448,21 +466,7 @@ class ZkClient:
         """
         if not paths:
             return []
-        remaining = len(paths)
-        done = trio.Event()
-
-        def finished(_result: Any) -> None:
-            nonlocal remaining
-            remaining -= 1
-            if remaining == 0:
-                done.set()
-
-        results = []
-        for path in paths:
-            async_result = self._kazoo.get_async(path)
-            async_result.rawlink(lambda r: self._call_soon(finished, r))
-            results.append(async_result)
-        await done.wait()
+        results = await self._all_answered([self._kazoo.get_async(path) for path in paths])
         out: list[tuple[bytes | None, Stat] | None] = []
         for r in results:
             try:
@@ -539,21 +543,7 @@ class ZkClient:
             return []
         if self._closed:
             raise ZkClosedError("ZooKeeper client closed")
-        remaining = len(transactions)
-        done = trio.Event()
-
-        def finished(_result: Any) -> None:
-            nonlocal remaining
-            remaining -= 1
-            if remaining == 0:
-                done.set()
-
-        pending = []
-        for ops in transactions:
-            async_result = self._transaction(ops).commit_async()
-            async_result.rawlink(lambda r: self._call_soon(finished, r))
-            pending.append(async_result)
-        await done.wait()
+        pending = await self._all_answered([self._transaction(ops).commit_async() for ops in transactions])
         out: list[list[Any] | MultiError] = []
         for r in pending:
             try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -18,9 +17,7 @@ from click.testing import CliRunner
 
 from cli.configs import configs, parse_configs_to_be_added
 from kafka_clone.client import KafkaAdminClient, NewTopic
-from kafka_clone.server.broker import KafkaServer
-from kafka_clone.server.config import KafkaConfig
-from tests.cli.test_consumer_groups_cli import BrokerThread
+from tests.cli.broker_thread import BrokerThread, fresh_chroot, one_broker_config
 from zk.client import ZkClient
 from zk.znodes import ConfigEntityChangeNotificationZNode
 
@@ -151,36 +148,15 @@ def test_users_against_a_dead_server_time_out_too(tmp_path: Path) -> None:
 # ---- one real broker ----------------------------------------------------------------------------
 
 
-class ConfigsBroker(BrokerThread):
-    """The consumer-groups tests' broker thread, also keeping the ``KafkaServer``."""
-
-    async def _main(self) -> None:
-        with trio.CancelScope() as scope:
-            self._cancel = scope
-            self._token = trio.lowlevel.current_trio_token()
-            async with trio.open_nursery() as nursery:
-                self._nursery = nursery
-                self.server = await nursery.start(KafkaServer(self.config).run)
-                self.bootstrap = f"127.0.0.1:{self.server.bound_ports['PLAINTEXT']}"
-                self._ready.set()
-
-
 @pytest.fixture(scope="module")
 def zk_chroot(zookeeper_connect: str) -> str:
-    return f"{zookeeper_connect}/kclone-configs-{uuid.uuid4().hex[:12]}"
+    return fresh_chroot(zookeeper_connect)
 
 
 @pytest.fixture(scope="module")
 def broker(zk_chroot: str, tmp_path_factory):
-    config = KafkaConfig.from_properties({
-        "broker.id": "1",
-        "listeners": "PLAINTEXT://127.0.0.1:0",
-        "log.dirs": str(tmp_path_factory.mktemp("configs-broker")),
-        "zookeeper.connect": zk_chroot,
-        "zookeeper.session.timeout.ms": "6000",
-        "log.retention.hours": "100",
-    })
-    with ConfigsBroker(config) as b:
+    with BrokerThread(one_broker_config(zk_chroot, tmp_path_factory.mktemp("configs-broker"),
+                                        log_retention_hours="100")) as b:
         yield b
 
 
@@ -205,7 +181,7 @@ def ok(result) -> str:
     return result.stdout
 
 
-def test_topic_add_describe_delete(broker: ConfigsBroker) -> None:
+def test_topic_add_describe_delete(broker: BrokerThread) -> None:
     create_topics(broker, "demo")
     bs = ("--bootstrap-server", broker.bootstrap)
     out = ok(run(*bs, "--alter", "--topic", "demo",
@@ -237,7 +213,7 @@ def test_topic_add_describe_delete(broker: ConfigsBroker) -> None:
     wait_until(lambda: broker.server.log_manager.config_for("demo").retention_ms == 1000)
 
 
-def test_topic_errors(broker: ConfigsBroker) -> None:
+def test_topic_errors(broker: BrokerThread) -> None:
     create_topics(broker, "errs")
     bs = ("--bootstrap-server", broker.bootstrap)
     result = run(*bs, "--alter", "--topic", "errs", "--delete-config", "segment.ms,retention.ms")
@@ -266,7 +242,7 @@ def test_topic_errors(broker: ConfigsBroker) -> None:
     assert result.exit_code == 2
 
 
-def test_describe_every_topic_and_broker(broker: ConfigsBroker) -> None:
+def test_describe_every_topic_and_broker(broker: BrokerThread) -> None:
     create_topics(broker, "list-a", "list-b")
     bs = ("--bootstrap-server", broker.bootstrap)
     out = ok(run(*bs, "--describe", "--entity-type", "topics"))
@@ -277,7 +253,7 @@ def test_describe_every_topic_and_broker(broker: ConfigsBroker) -> None:
     assert "Default configs for brokers in the cluster are:\n" in out
 
 
-def test_broker_and_default_dynamic_configs(broker: ConfigsBroker) -> None:
+def test_broker_and_default_dynamic_configs(broker: BrokerThread) -> None:
     create_topics(broker, "plain")
     bs = ("--bootstrap-server", broker.bootstrap)
     out = ok(run(*bs, "--alter", "--broker-defaults", "--add-config", "log.retention.ms=123456"))
@@ -322,7 +298,7 @@ def test_broker_and_default_dynamic_configs(broker: ConfigsBroker) -> None:
     wait_until(lambda: broker.server.log_manager.config_for("plain").retention_ms == 100 * 3600 * 1000)
 
 
-def test_add_config_file_and_sensitive_broker_entries(broker: ConfigsBroker, tmp_path: Path) -> None:
+def test_add_config_file_and_sensitive_broker_entries(broker: BrokerThread, tmp_path: Path) -> None:
     create_topics(broker, "from-file")
     bs = ("--bootstrap-server", broker.bootstrap)
     path = tmp_path / "topic.properties"
@@ -351,7 +327,7 @@ def test_add_config_file_and_sensitive_broker_entries(broker: ConfigsBroker, tmp
     assert ok(run(*bs, "--describe", "--broker", "1")) == "Dynamic configs for broker 1 are:\n"
 
 
-def test_broker_loggers(broker: ConfigsBroker) -> None:
+def test_broker_loggers(broker: BrokerThread) -> None:
     bs = ("--bootstrap-server", broker.bootstrap)
     out = ok(run(*bs, "--describe", "--broker-logger", "1"))
     assert out.startswith("Dynamic configs for broker-logger 1 are:\n")
@@ -371,7 +347,7 @@ def test_broker_loggers(broker: ConfigsBroker) -> None:
     (("--alter", "--user", "u", "--add-config", "producer_byte_rate=10"), "DESCRIBE_CLIENT_QUOTAS"),
     (("--alter", "--user", "u", "--add-config", "SCRAM-SHA-512=[password=x]"), "ALTER_USER_SCRAM_CREDENTIALS"),
 ])
-def test_users_and_clients_need_apis_our_broker_lacks(broker: ConfigsBroker, args: tuple[str, ...], api: str) -> None:
+def test_users_and_clients_need_apis_our_broker_lacks(broker: BrokerThread, args: tuple[str, ...], api: str) -> None:
     result = run("--bootstrap-server", broker.bootstrap, *args)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.endswith(f"org.apache.kafka.common.errors.UnsupportedVersionException: The broker does "
@@ -390,7 +366,7 @@ def zk_read(connect: str, path: str) -> tuple[bytes | None, list[str]]:
     return trio.run(read)
 
 
-def test_zookeeper_topic_configs(broker: ConfigsBroker, zk_chroot: str) -> None:
+def test_zookeeper_topic_configs(broker: BrokerThread, zk_chroot: str) -> None:
     create_topics(broker, "zk-demo")
     zk = ("--zookeeper", zk_chroot)
     _, before = zk_read(zk_chroot, "/config/changes")
@@ -424,7 +400,7 @@ def test_zookeeper_topic_configs(broker: ConfigsBroker, zk_chroot: str) -> None:
     assert (result.exit_code, result.stderr) == (1, "Unknown topic config name: bogus\n")
 
 
-def test_zookeeper_broker_configs_only_while_the_broker_is_down(broker: ConfigsBroker, zk_chroot: str) -> None:
+def test_zookeeper_broker_configs_only_while_the_broker_is_down(broker: BrokerThread, zk_chroot: str) -> None:
     zk = ("--zookeeper", zk_chroot)
     # Replication throttles may be changed at any time (KIP-73).
     out = ok(run(*zk, "--alter", "--broker", "1", "--add-config", "leader.replication.throttled.rate=1000000"))
@@ -454,7 +430,7 @@ def test_zookeeper_broker_configs_only_while_the_broker_is_down(broker: ConfigsB
     ok(run(*zk, "--alter", "--broker", "1", "--delete-config", "leader.replication.throttled.rate"))
 
 
-def test_zookeeper_users_and_clients(zk_chroot: str, broker: ConfigsBroker) -> None:
+def test_zookeeper_users_and_clients(zk_chroot: str, broker: BrokerThread) -> None:
     zk = ("--zookeeper", zk_chroot)
     out = ok(run(*zk, "--alter", "--entity-type", "clients", "--entity-name", "app 1",
                  "--add-config", "producer_byte_rate=1024,consumer_byte_rate=2048"))

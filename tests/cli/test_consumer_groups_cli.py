@@ -8,7 +8,6 @@ own trio loop, since the CLI calls ``trio.run`` itself; the session's ZooKeeper 
 
 from __future__ import annotations
 
-import threading
 import uuid
 from pathlib import Path
 
@@ -19,10 +18,8 @@ from click.testing import CliRunner
 from cli.consumer_groups import NO_EXECUTE_WARNING, consumer_groups
 from kafka_clone.client import KafkaAdminClient, KafkaProducer, NewTopic
 from kafka_clone.client.group_admin import GroupAdminClient
-from kafka_clone.client.group_consumer import GroupMember
 from kafka_clone.common.topic import TopicPartition
-from kafka_clone.server.broker import KafkaServer
-from kafka_clone.server.config import KafkaConfig
+from tests.cli.broker_thread import BrokerThread, fresh_chroot, one_broker_config
 
 ERROR = "Error: Executing consumer group command failed due to "
 RECORDS_PER_PARTITION = 10
@@ -73,69 +70,9 @@ def test_a_bad_plan_fails_before_connecting(tmp_path, text: str, message: str) -
 # ---- one real broker ----------------------------------------------------------------------------
 
 
-class BrokerThread:
-    """A ``KafkaServer`` in its own thread and trio loop; ``call`` runs a coroutine function there."""
-
-    def __init__(self, config: KafkaConfig) -> None:
-        self.config = config
-        self.bootstrap = ""
-        self._ready = threading.Event()
-        self._token: trio.lowlevel.TrioToken | None = None
-        self._cancel: trio.CancelScope | None = None
-        self._nursery: trio.Nursery | None = None
-        self._thread = threading.Thread(target=trio.run, args=(self._main,), daemon=True)
-
-    async def _main(self) -> None:
-        with trio.CancelScope() as scope:
-            self._cancel = scope
-            self._token = trio.lowlevel.current_trio_token()
-            async with trio.open_nursery() as nursery:
-                self._nursery = nursery
-                server = await nursery.start(KafkaServer(self.config).run)
-                self.bootstrap = f"127.0.0.1:{server.bound_ports['PLAINTEXT']}"
-                self._ready.set()
-
-    def __enter__(self) -> "BrokerThread":
-        self._thread.start()
-        if not self._ready.wait(60):
-            raise RuntimeError("the broker did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._token is not None and self._cancel is not None
-        trio.from_thread.run_sync(self._cancel.cancel, trio_token=self._token)
-        self._thread.join(60)
-
-    def call(self, fn, *args):
-        return trio.from_thread.run(fn, *args, trio_token=self._token)
-
-    def start_member(self, group: str, topic: str) -> tuple[GroupMember, trio.CancelScope]:
-        """A group member joined and heartbeating in the broker's loop, until its scope is cancelled."""
-        member = GroupMember.create(self.bootstrap, group, [topic], heartbeat_interval_ms=200)
-
-        async def keep(task_status=trio.TASK_STATUS_IGNORED):
-            with trio.CancelScope() as scope:
-                async with trio.open_nursery() as inner:
-                    await inner.start(member.run)
-                    task_status.started(scope)
-
-        assert self._nursery is not None
-        return member, self.call(self._nursery.start, keep)
-
-
 @pytest.fixture(scope="module")
 def broker(zookeeper_connect: str, tmp_path_factory):
-    config = KafkaConfig.from_properties({
-        "broker.id": "1",
-        "listeners": "PLAINTEXT://127.0.0.1:0",
-        "log.dirs": str(tmp_path_factory.mktemp("cg-broker")),
-        "zookeeper.connect": f"{zookeeper_connect}/kclone-cg-{uuid.uuid4().hex[:12]}",
-        "zookeeper.session.timeout.ms": "6000",
-        "offsets.topic.replication.factor": "1",
-        "offsets.topic.num.partitions": "1",
-        "group.initial.rebalance.delay.ms": "0",
-    })
-    with BrokerThread(config) as b:
+    with BrokerThread(one_broker_config(fresh_chroot(zookeeper_connect), tmp_path_factory.mktemp("cg-broker"))) as b:
         yield b
 
 

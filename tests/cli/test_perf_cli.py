@@ -13,7 +13,6 @@ import time
 import uuid
 
 import pytest
-import trio
 from click.testing import CliRunner
 
 from cli.perf import consumer_perf_test, producer_perf_test
@@ -21,11 +20,10 @@ from kafka_clone.client import KafkaAdminClient, KafkaConsumer, NewTopic
 from kafka_clone.client.group_admin import GroupAdminClient
 from kafka_clone.client.offsets import LATEST, list_offsets
 from kafka_clone.common.topic import TopicPartition
-from kafka_clone.server.config import KafkaConfig
 from kafka_clone.tools.consumer_perf import ConsumerPerfResult, progress_line
 from kafka_clone.tools.java_format import JavaRandom, jdiv, jfloat, simple_date_format
 from kafka_clone.tools.producer_perf import ProducerStats, random_payload
-from tests.cli.test_consumer_groups_cli import BrokerThread
+from tests.cli.broker_thread import BrokerThread, fresh_chroot, one_broker_config
 
 F = r"(\d+\.\d+|Infinity|NaN)"
 TOTAL = (r"(\d+) records sent, \d+\.\d{6} records/sec \(\d+\.\d\d MB/sec\), \d+\.\d\d ms avg latency, "
@@ -147,17 +145,7 @@ def test_consumer_option_errors_are_one_line(args, message):
 
 @pytest.fixture(scope="module")
 def broker(zookeeper_connect: str, tmp_path_factory):
-    config = KafkaConfig.from_properties({
-        "broker.id": "1",
-        "listeners": "PLAINTEXT://127.0.0.1:0",
-        "log.dirs": str(tmp_path_factory.mktemp("perf-broker")),
-        "zookeeper.connect": f"{zookeeper_connect}/kclone-perf-{uuid.uuid4().hex[:12]}",
-        "zookeeper.session.timeout.ms": "6000",
-        "offsets.topic.replication.factor": "1",
-        "offsets.topic.num.partitions": "1",
-        "group.initial.rebalance.delay.ms": "0",
-    })
-    with BrokerThread(config) as b:
+    with BrokerThread(one_broker_config(fresh_chroot(zookeeper_connect), tmp_path_factory.mktemp("perf-broker"))) as b:
         yield b
 
 
