@@ -7,6 +7,7 @@ does not exist (zkCli does not either).
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -112,9 +113,18 @@ def zk_watch(connect: str, paths: tuple[str, ...]) -> None:
     hosts, chroot = split_chroot(connect)
 
     async def run() -> None:
-        async with ZkClient.open(hosts, session_timeout_ms=_SESSION_TIMEOUT_MS,
-                                 connection_timeout_ms=_CONNECT_TIMEOUT_MS) as client:
-            await ZkWatcher(client, paths or DEFAULT_PATHS, _echo, chroot).run()
+        # Ctrl-C (or SIGTERM) is how this tool ends: turned into a cancellation, so the session is
+        # closed on the way out instead of a KeyboardInterrupt landing anywhere.
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with ZkClient.open(hosts, session_timeout_ms=_SESSION_TIMEOUT_MS,
+                                     connection_timeout_ms=_CONNECT_TIMEOUT_MS) as client, \
+                    trio.open_nursery() as nursery:
+                async def stop_on_signal() -> None:
+                    async for _ in signals:
+                        nursery.cancel_scope.cancel()
+                        return
+                nursery.start_soon(stop_on_signal)
+                await ZkWatcher(client, paths or DEFAULT_PATHS, _echo, chroot).run()
 
     try:
         _run(run)
