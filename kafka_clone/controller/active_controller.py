@@ -336,8 +336,9 @@ class ActiveController:
                 and tp in self.context.partition_leadership]
         led = [tp for tp in mine if self.context.partition_leadership[tp].leader == broker_id]
         await self.psm.handle_state_changes(led, PartitionState.ONLINE, ElectionStrategy.CONTROLLED_SHUTDOWN)
-        followed = [tp for tp in mine if (li := self.context.partition_leadership[tp]).leader != broker_id
-                    and broker_id in li.isr]
+        # Every partition it follows goes OfflineReplica: StopReplica, and out of the ISR if
+        # ZooKeeper has it there (read fresh: the cached ISR may lag behind a leader's changes).
+        followed = [tp for tp in mine if self.context.partition_leadership[tp].leader != broker_id]
         await self.remove_replicas_from_isr(broker_id, followed)
         for tp in followed:
             self.batch.add_stop_replica([broker_id], tp, delete=False)
@@ -365,8 +366,13 @@ class ActiveController:
         sync, a new ISR without it (kept if it is the last member), leader -1 if it led,
         leader_epoch + 1.  All new states are decided first, then written at once (pipelined,
         fenced by the controller epoch); those whose znode a leader changed under us are
-        re-read and decided again."""
+        re-read and decided again.
+
+        The states are read from ZooKeeper first, as Kafka's `doRemoveReplicasFromIsr` does: a
+        leader may have put the replica back into its ISR (a fetch still in flight during a
+        controlled shutdown) without the controller knowing yet."""
         remaining = list(partitions)
+        await self.psm.refresh_leadership(remaining)
         for _ in range(MAX_UPDATE_ATTEMPTS):
             planned: dict[TopicPartition, LeaderAndIsr] = {}
             for tp in remaining:

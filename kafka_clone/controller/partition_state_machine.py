@@ -290,13 +290,17 @@ class PartitionStateMachine:
         for tp, outcome in result.finished.items():
             if isinstance(outcome, LeaderAndIsr):
                 self.context.partition_leadership[tp] = outcome
-        retry = list(result.updates_to_retry)
-        fresh = await self.zk_client.zk.get_many([TopicPartitionStateZNode.path(*tp) for tp in retry])
-        for tp, got in zip(retry, fresh):
+        await self.refresh_leadership(list(result.updates_to_retry))
+        return result
+
+    async def refresh_leadership(self, partitions: list[TopicPartition]) -> None:
+        """Re-read partitions' state znodes into the context (pipelined): leaders change their
+        ISRs in ZooKeeper themselves, and the controller only hears of it later."""
+        fresh = await self.zk_client.zk.get_many([TopicPartitionStateZNode.path(*tp) for tp in partitions])
+        for tp, got in zip(partitions, fresh):
             if got is not None:
                 data, stat = got
                 self.context.partition_leadership[tp] = TopicPartitionStateZNode.decode(data, zk_version=stat.version)
-        return result
 
     async def write_leader_and_isr(self, tp: TopicPartition, li: LeaderAndIsr) -> bool:
         """`update_leader_and_isr` for one partition: True once written, False after a
