@@ -63,19 +63,20 @@ def run_kafka_python(bootstrap: str, group: str, topic: str, assignor: str) -> N
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
                              auto_offset_reset="earliest", session_timeout_ms=SESSION_TIMEOUT_MS,
                              heartbeat_interval_ms=HEARTBEAT_MS, partition_assignment_strategy=[strategies[assignor]])
-    # kafka-python 3.0.12 loses a rebalance when two things meet: the member led the first
-    # generation before it had the topic's metadata (so it assigned nothing and must rejoin once
-    # the metadata arrives), and a poll() timed out while that second JoinGroup/SyncGroup was in
-    # flight. Performing the assignment makes its metadata check say "no rejoin needed", so the
-    # next poll() never collects the finished SyncGroup: the member keeps no partitions, its
-    # heartbeats stay disabled, and the coordinator expels it. Fetching the topic's metadata
-    # before subscribing keeps the first generation from being one without partitions.
+    # kafka-python 3.0.12 loses a rebalance when two things meet: a rejoin its metadata check
+    # asked for (the member led a generation with other metadata than it has now, e.g. the first
+    # one, before it had the topic's), and a poll() that timed out while that JoinGroup/SyncGroup
+    # was in flight. Performing the assignment makes the metadata check say "no rejoin needed",
+    # so the next poll() never collects the finished SyncGroup: the member keeps no partitions,
+    # its heartbeats stay disabled, and the coordinator expels it. So: the topic's metadata
+    # before subscribing (no generation without partitions), and polls long enough for a whole
+    # rebalance (a JoinGroup waits for every member), which return early once records arrive.
     while not stopping and not consumer.partitions_for_topic(topic):
         time.sleep(0.1)
     consumer.subscribe([topic])
     tracker = Tracker()
     while not stopping:
-        batches = consumer.poll(timeout_ms=200)
+        batches = consumer.poll(timeout_ms=3000)
         tracker.update(tp.partition for tp in consumer.assignment())
         for tp, records in batches.items():
             for r in records:
