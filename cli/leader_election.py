@@ -23,12 +23,11 @@ from typing import Any
 
 import click
 
-from cli.topics import ToolError, run_tool
+from cli.topics import ToolError, read_client_properties, read_tool_file, run_tool
 from kafka_clone.client import KafkaAdminClient, KafkaTimeoutError
 from kafka_clone.client.reassignment_admin import ElectionType, elect_leaders
 from kafka_clone.common.topic import TopicPartition
 from kafka_clone.protocol.errors import ElectionNotNeeded, KafkaError
-from kafka_clone.server.config import ConfigError, load_properties
 
 __all__ = ["leader_election", "parse_election_json", "java_exception", "election_report", "check_args"]
 
@@ -132,7 +131,7 @@ def parse_election_type(value: str) -> ElectionType:
 
 
 async def _run(o: dict[str, Any], election_type: ElectionType, partitions: list[TopicPartition] | None) -> None:
-    props = _admin_config(o["admin_config"])
+    props = read_client_properties(o["admin_config"], _fail)
     async with KafkaAdminClient.create(
         o["bootstrap_server"], client_id=props.get("client.id", "adminclient-1"),
         request_timeout_ms=int(props.get("request.timeout.ms", TIMEOUT_MS)),
@@ -154,23 +153,6 @@ async def _run(o: dict[str, Any], election_type: ElectionType, partitions: list[
         click.echo(line)
     if failed:
         raise ToolError(f"{failed} replica(s) could not be elected")
-
-
-def _admin_config(path: str | None) -> dict[str, str]:
-    if not path:
-        return {}
-    try:
-        return load_properties(path)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except OSError as exc:
-        raise _fail(f"{path} ({exc.strerror or exc})") from None
 
 
 HELP = ("This tool attempts to elect a new leader for a set of topic partitions. The type of elections "
@@ -203,7 +185,7 @@ def leader_election(**o: Any) -> None:
     election_type = parse_election_type(o["election_type"])
     partitions: list[TopicPartition] | None = None
     if o["path_to_json_file"] is not None:
-        partitions = parse_election_json(_read(o["path_to_json_file"]))
+        partitions = parse_election_json(read_tool_file(o["path_to_json_file"], _fail))
     elif o["topic"] is not None:
         partitions = [TopicPartition(o["topic"], o["partition"])]
     run_tool(lambda: _run(o, election_type, partitions), "Error: ", stdout=True)

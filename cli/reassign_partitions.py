@@ -35,12 +35,11 @@ import attrs
 import click
 import trio
 
-from cli.topics import ToolError, run_tool
+from cli.topics import ToolError, read_client_properties, read_tool_file, run_tool
 from kafka_clone.client import KafkaAdminClient
 from kafka_clone.client import reassignment_admin as ra
 from kafka_clone.client.admin import PartitionReassignment
 from kafka_clone.common.topic import TopicPartition
-from kafka_clone.server.config import ConfigError, load_properties
 from zk.admin import AdminError, BrokerMetadata, assign_replicas_to_brokers
 
 __all__ = ["reassign_partitions", "parse_reassignment_json", "parse_topics_json", "format_reassignment_json",
@@ -278,7 +277,7 @@ class _Command:
     admin: KafkaAdminClient = attrs.field(init=False)
 
     async def run(self) -> None:
-        props = _command_config(self.o["command_config"])
+        props = read_client_properties(self.o["command_config"], _fail)
         self.admin = KafkaAdminClient.create(
             self.o["bootstrap_server"], client_id=props.get("client.id", "reassign-partitions-tool"),
             request_timeout_ms=int(props.get("request.timeout.ms", 30000)),
@@ -302,7 +301,7 @@ class _Command:
 
     async def generate(self) -> None:
         brokers = parse_broker_list(self.o["broker_list"])
-        topics = parse_topics_json(_read(self.o["topics_to_move_json_file"]))
+        topics = parse_topics_json(read_tool_file(self.o["topics_to_move_json_file"], _fail))
         dups = _duplicates(topics)
         if dups:
             raise _fail("List of topics to reassign contains duplicate entries: " + ",".join(dups))
@@ -323,7 +322,7 @@ class _Command:
         click.echo(f"Proposed partition reassignment configuration\n{format_reassignment_json(proposed)}")
 
     async def execute(self) -> None:
-        parts, log_dirs = parse_reassignment_json(_read(self.o["reassignment_json_file"]))
+        parts, log_dirs = parse_reassignment_json(read_tool_file(self.o["reassignment_json_file"], _fail))
         proposed = validate_execute(parts)
         _refuse_log_dirs(log_dirs)
         ongoing = await ra.list_partition_reassignments(self.admin)
@@ -377,7 +376,7 @@ class _Command:
         return states, ongoing
 
     async def verify(self) -> None:
-        parts, log_dirs = parse_reassignment_json(_read(self.o["reassignment_json_file"]))
+        parts, log_dirs = parse_reassignment_json(read_tool_file(self.o["reassignment_json_file"], _fail))
         _refuse_log_dirs(log_dirs)
         if self.o["wait"]:
             states, ongoing = await self._wait(parts)
@@ -452,7 +451,7 @@ class _Command:
         await ra.clear_topic_throttles(self.admin, topics)
 
     async def cancel(self) -> None:
-        parts, log_dirs = parse_reassignment_json(_read(self.o["reassignment_json_file"]))
+        parts, log_dirs = parse_reassignment_json(read_tool_file(self.o["reassignment_json_file"], _fail))
         _refuse_log_dirs(log_dirs)
         wanted = list(dict.fromkeys(tp for tp, _ in parts))
         ongoing = await ra.list_partition_reassignments(self.admin, wanted)
@@ -478,23 +477,6 @@ def _refuse_log_dirs(log_dirs: Mapping[tuple[TopicPartition, int], str]) -> None
         (tp, broker), directory = sorted(log_dirs.items(), key=lambda i: (i[0][0].topic, i[0][0].partition))[0]
         raise _fail(f"Moving replicas between log directories is not supported by kafka-clone (log_dirs entry "
                     f"{directory!r} for partition {tp} on broker {broker}): use \"any\"")
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except OSError as exc:
-        raise _fail(f"{path} ({exc.strerror or exc})") from None
-
-
-def _command_config(path: str | None) -> dict[str, str]:
-    if not path:
-        return {}
-    try:
-        return load_properties(path)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
 
 
 # ---- options (ReassignPartitionsCommandOptions, validateAndParseArgs) --------------------------------

@@ -34,6 +34,7 @@ from kafka_clone.client import (
 from kafka_clone.client.metadata import is_zero_uuid, topic_id_string
 from kafka_clone.common.topic import COLLISION_WARNING, TopicPartition, has_collision_chars, is_internal
 from kafka_clone.protocol.errors import KafkaError, TopicAlreadyExists, UnsupportedVersion
+from kafka_clone.server.config import ConfigError, load_properties
 
 __all__ = ["topics", "ToolError", "run_tool", "parse_key_value_args"]
 
@@ -64,6 +65,25 @@ def _single(exc: BaseException) -> BaseException:
 
 #: What a user can cause: shown as one line.
 EXPECTED_ERRORS = (KafkaError, KafkaConnectionError, KafkaTimeoutError, ValueError, OSError)
+
+
+def read_tool_file(path: str, fail: Callable[[str], ToolError]) -> str:
+    """A tool's input file (a JSON plan); an unreadable one is `fail`'s one line."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as exc:
+        raise fail(f"{path} ({exc.strerror or exc})") from None
+
+
+def read_client_properties(path: str | None, fail: Callable[[str], ToolError]) -> dict[str, str]:
+    """`--command-config`/`--admin.config`: the admin client's properties file, if given."""
+    if not path:
+        return {}
+    try:
+        return load_properties(path)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
 
 
 def run_tool(fn: Callable[[], Awaitable[Any]], error_prefix: str = "", *, stdout: bool = False) -> Any:
