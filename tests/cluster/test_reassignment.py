@@ -48,6 +48,12 @@ async def create(conn, topic: str, assignment: dict[int, list[int]]):
 async def produce(servers, topic: str, values: list[bytes]):
     leader = await state(servers[0], topic)
     server = next(s for s in servers if s.broker_id == leader.leader)
+
+    # The controller writes the state znode before its LeaderAndIsr reaches the leader.
+    async def leading():
+        p = server.replica_manager.partitions.get((topic, 0))
+        return p is not None and p.is_leader and p.leader_epoch == leader.leader_epoch
+    await eventually(leading)
     async with await BrokerConnection.connect("127.0.0.1", server.bound_ports["PLAINTEXT"]) as conn:
         batch = rec.build_batch([rec.Record(i, 1_700_000_000_000, None, v) for i, v in enumerate(values)])
         resp = await conn.send(ApiKey.PRODUCE, None, ProduceRequest(acks=-1, timeout_ms=10000, topic_data=(
